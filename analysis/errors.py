@@ -1,0 +1,22 @@
+"""The one exception the command line turns into a one-line message."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class AnalysisError(Exception):
+    """A problem with an input that a user can fix.
+
+    Parameters
+    ----------
+    source : str or path-like
+        The file, folder or option the problem is about.
+    problem : str
+        What is wrong, in a few words.
+    """
+
+    def __init__(self, source: str | PathLike, problem: str):
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")

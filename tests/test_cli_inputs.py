@@ -1,0 +1,126 @@
+"""Bad input to ``python -m analysis summary``: one line, non-zero exit, nothing written."""
+
+import shutil
+
+import numpy as np
+import pytest
+import tifffile
+
+from analysis import data
+from conftest import assert_clean_failure, run_cli
+
+NAME = "AS_09125_050116000001_{well}f00d0_slice{field}_channel{channel}.tif"
+
+
+def synthetic(folder, well="B02", field=1, channel=1, array=None):
+    """Write a small valid image with a name outside the manifest."""
+    path = folder / NAME.format(well=well, field=field, channel=channel)
+    tifffile.imwrite(path, np.full((32, 32), 7, np.uint8) if array is None else array)
+    return path
+
+
+def good_pair(folder):
+    return synthetic(folder, channel=1), synthetic(folder, channel=3)
+
+
+def snapshot(folder):
+    return {p.name: data.sha256(p) for p in folder.iterdir()}
+
+
+def check(folder, culprit, tmp_path):
+    before = snapshot(folder) if folder.exists() else None
+    out = tmp_path / "out" / "summary.csv"
+    result = run_cli("summary", "--images", folder, "--out", out)
+    assert_clean_failure(result, culprit, out)
+    if before is not None:
+        assert snapshot(folder) == before
+    return result.stderr
+
+
+def test_good_synthetic_pair_is_summarised(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    out = tmp_path / "summary.csv"
+    result = run_cli("summary", "--images", folder, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().splitlines()[1].startswith("B02,1,7,7,7.0,0.0,0.0,7,7")
+
+
+def test_missing_folder(tmp_path):
+    assert "does not exist" in check(tmp_path / "nowhere", "nowhere", tmp_path)
+
+
+def test_empty_folder(tmp_path):
+    (tmp_path / "in").mkdir()
+    assert "no .tif" in check(tmp_path / "in", "in", tmp_path)
+
+
+def test_nuclei_without_actin(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    lonely = synthetic(folder, field=2, channel=1)
+    assert "no channel 3" in check(folder, lonely.name, tmp_path)
+
+
+def test_truncated_tiff(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    nuclei, _ = good_pair(folder)
+    payload = nuclei.read_bytes()
+    nuclei.write_bytes(payload[: len(payload) // 2])
+    assert "not a readable TIFF" in check(folder, nuclei.name, tmp_path)
+
+
+def test_text_file_named_tif(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _, actin = good_pair(folder)
+    actin.write_text("this is not an image\n")
+    assert "not a readable TIFF" in check(folder, actin.name, tmp_path)
+
+
+def test_sixteen_bit_image(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    path = synthetic(folder, channel=1, array=np.full((32, 32), 700, np.uint16))
+    assert "8-bit" in check(folder, path.name, tmp_path)
+
+
+def test_rgb_image(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    path = synthetic(folder, channel=3, array=np.zeros((32, 32, 3), np.uint8))
+    assert "one channel" in check(folder, path.name, tmp_path)
+
+
+def test_channels_of_different_shapes(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    path = synthetic(folder, channel=3, array=np.zeros((16, 32), np.uint8))
+    assert "differs" in check(folder, path.name, tmp_path)
+
+
+def test_unknown_file_name(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    stray = folder / "holiday.tif"
+    stray.write_bytes(b"")
+    assert "does not follow" in check(folder, stray.name, tmp_path)
+
+
+def test_manifest_file_with_other_content(tmp_path, pairs):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in (pairs[0].nuclei, pairs[0].actin):
+        shutil.copy(path, folder / path.name)
+    tampered = folder / pairs[0].actin.name
+    image = tifffile.imread(tampered)
+    image[0, 0] ^= 1
+    tifffile.imwrite(tampered, image)
+    assert "SHA-256 differs" in check(folder, tampered.name, tmp_path)
