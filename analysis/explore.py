@@ -222,7 +222,7 @@ def crop(image: np.ndarray, roi: Roi) -> np.ndarray:
     return image[roi.slices]
 
 
-def brightest_roi(image: np.ndarray, w: int, h: int) -> Roi:
+def brightest_roi(image: np.ndarray, w: int, h: int, top: int | None = None) -> Roi:
     """The w x h rectangle with the highest mean intensity.
 
     Used to place a region over cells without hand-picking coordinates.
@@ -232,6 +232,9 @@ def brightest_roi(image: np.ndarray, w: int, h: int) -> Roi:
     image : ndarray, shape (rows, cols)
     w, h : int
         Width and height in pixels.
+    top : int, optional
+        Keep the rectangle's top row here and search only along that band
+        (slide it sideways); by default search everywhere.
 
     Returns
     -------
@@ -239,11 +242,13 @@ def brightest_roi(image: np.ndarray, w: int, h: int) -> Roi:
         The first such rectangle in raster order when there are ties.
     """
     means = ndi.uniform_filter(image.astype(np.float64), size=(h, w), mode="constant")
-    # uniform_filter centres the window; keep only windows fully inside.
-    top, left = h // 2, w // 2
-    inside = means[top: image.shape[0] - (h - 1 - top), left: image.shape[1] - (w - 1 - left)]
-    row, col = np.unravel_index(np.argmax(inside), inside.shape)
-    return Roi(int(col), int(row), w, h)
+    # uniform_filter centres the window on (row, col); shift to top-left corners
+    # and keep only windows that lie fully inside the image.
+    corners = means[h // 2: image.shape[0] - (h - 1 - h // 2), w // 2: image.shape[1] - (w - 1 - w // 2)]
+    if top is not None:
+        corners = corners[top: top + 1]
+    row, col = np.unravel_index(np.argmax(corners), corners.shape)
+    return Roi(int(col), int(row) + (top or 0), w, h)
 
 
 def roi_statistics(channels: dict[str, np.ndarray], roi: Roi) -> pd.DataFrame:

@@ -126,3 +126,10 @@ def test_roi_statistics(first_pair, dataframe_regression):
     assert empty.query("channel == 'nuclei' and region == 'roi'")["max"].item() < 40
     assert with_cells.query("channel == 'nuclei' and region == 'roi'")["max"].item() > 200
     dataframe_regression.check(table.reset_index(drop=True))
+
+
+def test_brightest_roi_can_slide_along_a_band():
+    image = np.zeros((40, 50), np.uint8)
+    image[30:40, 0:12] = 200
+    image[5:15, 20:32] = 100
+    assert explore.brightest_roi(image, 12, 10, top=5) == explore.Roi(20, 5, 12, 10)
