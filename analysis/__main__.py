@@ -33,7 +33,75 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(write_csv(summarise(_images(args)), args.out))
 
 
+def _load_model_if_needed(args: argparse.Namespace):
+    from .segment import METHODS, load_model
+
+    if args.method not in METHODS:
+        from .errors import AnalysisError
+
+        raise AnalysisError(args.method, f"unknown method; choose from {', '.join(METHODS)}")
+    return load_model(args.model) if args.method == "stardist" else None
+
+
+def cmd_count(args: argparse.Namespace) -> None:
+    from .output import write_csv
+    from .pipeline import count_nuclei
+
+    pairs = _images(args)
+    model = _load_model_if_needed(args)
+    counts, objects, labels = count_nuclei(pairs, args.method, model)
+    objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
+    if args.figures:
+        from . import figures
+        from .data import load_image
+        from .output import atomic_path
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        for pair in pairs:
+            centres = objects.loc[objects.image == pair.name, ["centroid_row", "centroid_col"]].to_numpy()
+            fig = figures.show_segmentation(load_image(pair.nuclei), labels[pair.name], centres,
+                                            title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}")
+            with atomic_path(args.figures / f"{pair.well}_f{pair.field}_{args.method}.png") as tmp:
+                fig.savefig(tmp, dpi=150)
+        with atomic_path(args.figures / f"counts_{args.method}.png") as tmp:
+            figures.plot_counts([counts]).savefig(tmp, dpi=150)
+    write_csv(objects, objects_out)
+    print(write_csv(counts, args.out))
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from .output import write_csv
+    from .pipeline import validate_segmentation
+    from .segment import load_model
+    from .validate import summarise_by_well
+
+    pairs = _images(args)
+    model = load_model(args.model) if "stardist" in args.methods else None
+    table = validate_segmentation(pairs, args.methods, model, channel=args.channel)
+    write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
+    print(write_csv(table, args.out))
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .train import PROJECT_MODEL, TrainingSettings, train_model
+
+    settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
+    print(train_model(settings, args.model_dir or PROJECT_MODEL))
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from .render import OUTPUT, REPORT, render
+
+    result = render(args.qmd or REPORT, args.out or OUTPUT, force=args.force)
+    state = "cached execution" if result["cached"] else "executed"
+    for key in ("html", "pdf", "ipynb"):
+        print(result[key])
+    print(f"{state}, {result['seconds']:.1f} s", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .train import TrainingSettings
+
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -44,6 +112,36 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
     summary.add_argument("--out", type=Path, required=True, help="CSV file to write")
     summary.set_defaults(run=cmd_summary)
+
+    count = commands.add_parser("count", help="segment channel 1 and count nuclei per image")
+    count.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
+    count.add_argument("--method", default="stardist", help="stardist (default), watershed or otsu")
+    count.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
+    count.add_argument("--out", type=Path, required=True,
+                       help="per-image CSV; the per-object table goes to <out>_objects.csv")
+    count.add_argument("--figures", type=Path, help="folder for overlay and bar-plot PNGs")
+    count.set_defaults(run=cmd_count)
+
+    validate = commands.add_parser("validate", help="Dice, IoU and counts against the ground truth")
+    validate.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
+    validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu"])
+    validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
+    validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
+    validate.add_argument("--out", type=Path, required=True,
+                          help="per-image CSV; the per-well summary goes to <out>_by_well.csv")
+    validate.set_defaults(run=cmd_validate)
+
+    train = commands.add_parser("train", help="train the project's StarDist model on well A24")
+    train.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
+    train.add_argument("--steps", type=int, default=TrainingSettings.steps_per_epoch, help="steps per epoch")
+    train.add_argument("--model-dir", type=Path, help="output folder (default: models/stardist_bbbc008_a24)")
+    train.set_defaults(run=cmd_train)
+
+    report = commands.add_parser("report", help="execute and render the report to HTML, PDF and .ipynb")
+    report.add_argument("--qmd", type=Path, help="Quarto source (default: report/lesson.qmd)")
+    report.add_argument("--out", type=Path, help="output folder (default: _output)")
+    report.add_argument("--force", action="store_true", help="re-execute even if the cache is valid")
+    report.set_defaults(run=cmd_report)
     return parser
 
 

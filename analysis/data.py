@@ -385,3 +385,11 @@ def foreground_path(image: Path) -> Path:
     """Verified ground-truth mask of the image with the same file name."""
     (entry,) = [e for e in read_manifest() if e.kind == "foreground" and e.file == image.name]
     return fetch(entry)
+
+
+def pairs_table(pairs: list[ImagePair]) -> "pd.DataFrame":
+    """One row per pair: its short name and the two file names."""
+    import pandas as pd
+
+    return pd.DataFrame([{"pair": p.name, "channel 1 (nuclei)": p.nuclei.name, "channel 3 (actin)": p.actin.name}
+                         for p in pairs])

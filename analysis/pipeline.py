@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data import ImagePair, load_pair
+from .data import ImagePair, foreground_path, load_mask, load_pair
 from .explore import channel_statistics
+from .instances import split_touching
+from .segment import LoadedModel, method_label, object_table, segment
+from .validate import score
 
 
 def summarise(pairs: Sequence[ImagePair]) -> pd.DataFrame:
@@ -33,3 +37,98 @@ def summarise(pairs: Sequence[ImagePair]) -> pd.DataFrame:
             row |= {f"{prefix}_{key}": value for key, value in channel_statistics(image).items()}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def count_nuclei(
+    pairs: Sequence[ImagePair], method: str, model: LoadedModel | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    """Segment channel 1 of each pair and count its nuclei.
+
+    Parameters
+    ----------
+    pairs : sequence of ImagePair
+    method : {"stardist", "watershed", "otsu"}
+    model : LoadedModel, optional
+        Loaded once by the caller; required for ``"stardist"``.
+
+    Returns
+    -------
+    counts : DataFrame
+        One row per image: ``image``, ``well``, ``field``, ``method``,
+        ``model``, ``n_nuclei`` and ``median_area`` (pixels).
+    objects : DataFrame
+        One row per nucleus: ``image`` and the columns of
+        :func:`analysis.segment.object_table`.
+    labels : dict
+        Image name to its label image.
+    """
+    counts, objects, labels = [], [], {}
+    model_name = model.name if method == "stardist" else ""
+    for pair in tqdm(pairs, desc=f"count ({method})", unit="image", disable=None):
+        nuclei, actin = load_pair(pair)
+        labelled = segment(nuclei, method, model)
+        table = object_table(labelled, nuclei, actin)
+        labels[pair.name] = labelled
+        objects.append(table.assign(image=pair.name)[["image", *table.columns]])
+        counts.append({
+            "image": pair.name, "well": pair.well, "field": pair.field,
+            "method": method_label(method, model), "model": model_name,
+            "n_nuclei": len(table), "median_area": float(table["area"].median()) if len(table) else 0.0,
+        })
+    return pd.DataFrame(counts), pd.concat(objects, ignore_index=True), labels
+
+
+def validate_segmentation(
+    pairs: Sequence[ImagePair], methods: Sequence[str], model: LoadedModel | None = None,
+    channel: str = "nuclei",
+) -> pd.DataFrame:
+    """Score each method on each pair against the ground-truth foreground.
+
+    Parameters
+    ----------
+    pairs : sequence of ImagePair
+    methods : sequence of {"stardist", "watershed", "otsu"}
+    model : LoadedModel, optional
+    channel : {"nuclei", "actin"}
+        Which channel is segmented and scored (against its own mask).
+
+    Returns
+    -------
+    DataFrame
+        One row per image and method: ``image``, ``well``, ``field``,
+        ``channel``, ``method`` and the scores of
+        :func:`analysis.validate.score`.
+    """
+    rows = []
+    for pair in tqdm(pairs, desc="validate", unit="image", disable=None):
+        path = getattr(pair, channel)
+        image = load_pair(pair)[0 if channel == "nuclei" else 1]
+        truth = load_mask(foreground_path(path))
+        truth_instances = split_touching(truth)
+        for method in methods:
+            rows.append({
+                "image": pair.name, "well": pair.well, "field": pair.field, "channel": channel,
+                "method": method_label(method, model),
+            } | score(segment(image, method, model), truth, truth_instances))
+    return pd.DataFrame(rows)
+
+
+def compare_counts(counts: Sequence[pd.DataFrame], scores: pd.DataFrame) -> pd.DataFrame:
+    """Nuclei per image side by side for several methods and the ground truth.
+
+    Parameters
+    ----------
+    counts : sequence of DataFrame
+        Outputs of :func:`count_nuclei` (``image``, ``method``, ``n_nuclei``).
+    scores : DataFrame
+        Output of :func:`validate_segmentation`, for ``n_truth_instances``.
+
+    Returns
+    -------
+    DataFrame
+        One row per image: a column per method and ``ground truth
+        (instances)``, in image order.
+    """
+    wide = pd.concat(counts).pivot(index="image", columns="method", values="n_nuclei")
+    truth = scores.drop_duplicates("image").set_index("image")["n_truth_instances"]
+    return wide.assign(**{"ground truth (instances)": truth}).reset_index().rename_axis(columns=None)

@@ -1,0 +1,234 @@
+"""Nuclei segmentation: StarDist models and a classical watershed baseline.
+
+Models are resolved by :func:`load_model`, the one entry point used by the
+command line, the report and the tests:
+
+- ``"project"`` (default): the StarDist2D model trained by this project on
+  well A24, kept in ``models/stardist_bbbc008_a24``;
+- ``"2D_versatile_fluo"``: StarDist's published model, from the folder in
+  ``$STARDIST_VERSATILE_FLUO`` or else through StarDist's own download
+  cache (``from_pretrained``); its ``weights_best.h5`` must have the
+  published SHA-256;
+- a path to any StarDist2D model folder (``config.json``,
+  ``weights_best.h5``, optional ``thresholds.json``). A folder named
+  ``2D_versatile_fluo`` is checked like the published model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage as ndi
+from skimage.filters import threshold_otsu
+from skimage.measure import label, regionprops_table
+
+from .data import sha256
+from .errors import AnalysisError
+from .instances import split_touching
+from .train import PROJECT_MODEL, normalise_for_network
+
+PUBLISHED = "2D_versatile_fluo"
+PUBLISHED_SHA256 = "42202bd269c8106782316f1a2c75afb3f5ffa65e525c2e155ee0ced3a95da349"
+PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
+METHODS = ("stardist", "watershed", "otsu")
+#: Gaussian sigma (pixels) applied before the Otsu threshold of the baseline.
+BASELINE_SMOOTHING = 1.0
+
+
+@dataclass
+class LoadedModel:
+    """A ready StarDist2D model and where it came from.
+
+    Attributes
+    ----------
+    model : stardist.models.StarDist2D
+    name : str
+        ``"project"``, ``"2D_versatile_fluo"`` or the folder's name.
+    folder : Path
+    weights_sha256 : str
+    """
+
+    model: object
+    name: str
+    folder: Path
+    weights_sha256: str
+
+
+def _published_folder() -> Path:
+    configured = os.environ.get(PUBLISHED_ENV)
+    if configured:
+        return Path(configured)
+    from csbdeep.models.pretrained import get_model_folder
+    from stardist.models import StarDist2D
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        return Path(get_model_folder(StarDist2D, PUBLISHED))
+    except Exception as error:
+        raise AnalysisError(
+            PUBLISHED,
+            f"cannot download the published weights ({type(error).__name__}); offline, "
+            f"unpack python_2D_versatile_fluo.zip and set {PUBLISHED_ENV} to its folder, "
+            "or pass --model FOLDER",
+        ) from None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
+    """Resolve, verify and load a StarDist2D model.
+
+    Parameters
+    ----------
+    spec : str or path-like, optional
+        ``"project"`` (default), ``"2D_versatile_fluo"`` or a model folder.
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    AnalysisError
+        If the folder or its files are missing, the published weights have
+        another SHA-256, the weights cannot be loaded, or the published model
+        is neither given nor downloadable.
+    """
+    spec = "project" if spec is None else str(spec)
+    if spec == "project":
+        folder, name = PROJECT_MODEL, "project"
+    elif spec == PUBLISHED:
+        folder, name = _published_folder(), PUBLISHED
+    else:
+        folder = Path(spec)
+        name = folder.name
+    if not folder.is_dir():
+        raise AnalysisError(folder, "model folder does not exist")
+    for required in ("config.json", "weights_best.h5"):
+        if not (folder / required).is_file():
+            raise AnalysisError(folder, f"model folder has no {required}")
+    weights = folder / "weights_best.h5"
+    digest = sha256(weights)
+    if (name == PUBLISHED or folder.name == PUBLISHED) and digest != PUBLISHED_SHA256:
+        raise AnalysisError(weights, f"SHA-256 {digest[:12]}... is not the published {PUBLISHED_SHA256[:12]}...")
+    from stardist.models import StarDist2D
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # StarDist narrates loading on stdout
+            model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
+    except Exception as error:
+        raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None
+    model.basedir = None  # read-only: never write into the model folder
+    return LoadedModel(model, name, folder, digest)
+
+
+def predict_labels(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """StarDist instance segmentation of one image.
+
+    Parameters
+    ----------
+    model : LoadedModel
+    image : ndarray, shape (rows, cols)
+        Raw intensities; percentile-normalised here as in training.
+
+    Returns
+    -------
+    labels : ndarray of int32, shape (rows, cols)
+        0 = background, 1..n = objects.
+    centres : ndarray of int, shape (n, 2)
+        (row, col) of each object's star centre, in label order.
+    """
+    labels, details = model.model.predict_instances(normalise_for_network(image), verbose=False)
+    return labels.astype(np.int32), np.asarray(details["points"]).reshape(-1, 2)
+
+
+def otsu_foreground(image: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
+    """Foreground by Otsu's threshold, optionally after Gaussian smoothing.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+    smoothing : float
+        Gaussian sigma in pixels; 0 thresholds the raw image (plain Otsu).
+
+    Returns
+    -------
+    ndarray of bool, shape (rows, cols)
+    """
+    values = ndi.gaussian_filter(image.astype(np.float64), smoothing) if smoothing > 0 else image
+    return values > threshold_otsu(values)
+
+
+def watershed_labels(image: np.ndarray) -> np.ndarray:
+    """Classical baseline: Otsu foreground split by distance-transform watershed.
+
+    The recipe of CellProfiler's IdentifyPrimaryObjects and scikit-image's
+    watershed example: :func:`otsu_foreground` (sigma 1 px), then
+    :func:`analysis.instances.split_touching` (distance map smoothed with
+    sigma 1 px, seeds at least 3 px apart).
+
+    Returns
+    -------
+    ndarray of int32, shape (rows, cols)
+    """
+    return split_touching(otsu_foreground(image, BASELINE_SMOOTHING))
+
+
+def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) -> np.ndarray:
+    """Instance labels of one image by the named method.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+    method : {"stardist", "watershed", "otsu"}
+        ``"otsu"`` is the plain threshold of the raw image, its connected
+        components taken as objects (a reference for the validation).
+    model : LoadedModel, optional
+        Required for ``"stardist"``.
+
+    Returns
+    -------
+    ndarray of int32, shape (rows, cols)
+    """
+    if method == "stardist":
+        return predict_labels(model, image)[0]
+    if method == "watershed":
+        return watershed_labels(image)
+    if method == "otsu":
+        return label(otsu_foreground(image)).astype(np.int32)
+    raise AnalysisError(method, f"unknown method; choose from {', '.join(METHODS)}")
+
+
+def method_label(method: str, model: LoadedModel | None) -> str:
+    """How a method is named next to its counts, e.g. ``"stardist (project)"``."""
+    return f"stardist ({model.name})" if method == "stardist" else method
+
+
+def object_table(labels: np.ndarray, nuclei: np.ndarray, actin: np.ndarray) -> pd.DataFrame:
+    """Per-object measurements, like CellProfiler's per-object export.
+
+    Returns
+    -------
+    DataFrame
+        One row per label: ``label``, ``centroid_row``, ``centroid_col``
+        (pixels), ``area`` (pixels), ``mean_ch1`` and ``mean_ch3`` (grey
+        levels).
+    """
+    props = regionprops_table(labels, intensity_image=np.stack([nuclei, actin], axis=-1),
+                              properties=("label", "centroid", "area", "intensity_mean"))
+    return pd.DataFrame({
+        "label": props["label"],
+        "centroid_row": props["centroid-0"],
+        "centroid_col": props["centroid-1"],
+        "area": props["area"].astype(int),
+        "mean_ch1": props["intensity_mean-0"],
+        "mean_ch3": props["intensity_mean-1"],
+    })

@@ -1,0 +1,172 @@
+"""Training of the project's own StarDist2D nuclei model.
+
+The model learns from the channel-1 images of well A24 only. Its targets are
+instance labels derived from the hand-corrected foreground masks by
+:func:`analysis.instances.split_touching`. Well L15 is never seen during
+training, checkpoint selection or threshold optimisation; it is kept for the
+held-out evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .data import PROJECT_ROOT, dataset_pairs, foreground_path, load_image, load_mask
+from .instances import split_touching
+
+#: Folder of the project's trained model.
+PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
+TRAIN_WELL = "A24"
+#: Field of the training well whose loss picks the best checkpoint.
+CHECKPOINT_FIELD = 6
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Settings of one training run (published architecture, shorter schedule)."""
+
+    epochs: int = 60
+    steps_per_epoch: int = 50
+    batch_size: int = 4
+    patch_size: int = 256
+    learning_rate: float = 3e-4
+    zoom_range: tuple[float, float] = (0.7, 2.0)
+    gamma_range: tuple[float, float] = (0.5, 2.0)
+    seed: int = 12345
+
+
+def normalise_for_network(image: np.ndarray) -> np.ndarray:
+    """Percentile normalisation used for training and prediction.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+
+    Returns
+    -------
+    ndarray of float32, shape (rows, cols)
+        1st percentile mapped to 0 and 99.8th to 1 (values may exceed [0, 1]).
+    """
+    from csbdeep.utils import normalize
+
+    return normalize(image, 1, 99.8, axis=(0, 1)).astype(np.float32)
+
+
+def training_data(well: str = TRAIN_WELL) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """Normalised channel-1 images, their instance labels and field numbers.
+
+    Returns
+    -------
+    images : list of ndarray of float32, shape (512, 512)
+    labels : list of ndarray of int32, shape (512, 512)
+    fields : list of int
+    """
+    images, labels, fields = [], [], []
+    for pair in dataset_pairs():
+        if pair.well != well:
+            continue
+        images.append(normalise_for_network(load_image(pair.nuclei)))
+        labels.append(split_touching(load_mask(foreground_path(pair.nuclei))))
+        fields.append(pair.field)
+    return images, labels, fields
+
+
+def _fit_to(array: np.ndarray, shape: tuple[int, int], rng: np.random.Generator, fill) -> tuple:
+    """Random crop (or constant pad) of ``array`` to ``shape``; returns slices too."""
+    pads = [(0, max(0, s - a)) for a, s in zip(array.shape, shape)]
+    padded = np.pad(array, pads, constant_values=fill)
+    starts = [rng.integers(0, p - s + 1) for p, s in zip(padded.shape, shape)]
+    return tuple(slice(o, o + s) for o, s in zip(starts, shape)), padded
+
+
+def make_augmenter(zoom_range: tuple[float, float], gamma_range: tuple[float, float], seed: int):
+    """Augmentation for StarDist's ``train(augmenter=...)``.
+
+    Random 90-degree rotation, flips, a gamma curve (exponent drawn
+    log-uniformly from ``gamma_range``, so the contrast between nucleus and
+    rim varies), intensity scale (0.6-2x) and shift (+-0.2), and an isotropic
+    zoom drawn log-uniformly from ``zoom_range`` (nuclei of well L15 are about
+    twice the area of A24's).
+    """
+    rng = np.random.default_rng(seed)
+
+    def augment(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        factor = float(np.exp(rng.uniform(*np.log(zoom_range))))
+        zx = ndi.zoom(x, factor, order=1)
+        zy = ndi.zoom(y, factor, order=0)
+        window, zx = _fit_to(zx, x.shape, rng, fill=float(np.percentile(x, 5)))
+        _, zy = _fit_to(zy, y.shape, rng, fill=0)
+        x, y = zx[window], zy[window]
+        turns = int(rng.integers(4))
+        x, y = np.rot90(x, turns), np.rot90(y, turns)
+        if rng.random() < 0.5:
+            x, y = x[:, ::-1], y[:, ::-1]
+        gamma = float(np.exp(rng.uniform(*np.log(gamma_range))))
+        x = np.clip(x, 0, None) ** gamma * rng.uniform(0.6, 2.0) + rng.uniform(-0.2, 0.2)
+        return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
+
+    return augment
+
+
+def train_model(
+    settings: TrainingSettings = TrainingSettings(), model_dir: Path = PROJECT_MODEL
+) -> dict:
+    """Train StarDist2D on well A24 and optimise its thresholds on A24.
+
+    Parameters
+    ----------
+    settings : TrainingSettings
+    model_dir : Path
+        Output folder; ``config.json``, ``thresholds.json`` and
+        ``weights_best.h5`` are written there.
+
+    Returns
+    -------
+    dict
+        Training record: settings, seconds, parameters, thresholds.
+    """
+    import keras
+    from stardist.models import Config2D, StarDist2D
+
+    keras.utils.set_random_seed(settings.seed)
+    images, labels, fields = training_data()
+    held = [i for i, f in enumerate(fields) if f == CHECKPOINT_FIELD]
+    fit = [i for i, f in enumerate(fields) if f != CHECKPOINT_FIELD]
+    config = Config2D(
+        n_rays=32, grid=(2, 2), n_channel_in=1,
+        unet_n_depth=3, unet_n_filter_base=32,
+        train_patch_size=(settings.patch_size, settings.patch_size),
+        train_batch_size=settings.batch_size,
+        train_epochs=settings.epochs,
+        train_steps_per_epoch=settings.steps_per_epoch,
+        train_learning_rate=settings.learning_rate,
+        train_tensorboard=False,
+    )
+    model = StarDist2D(config, name=model_dir.name, basedir=str(model_dir.parent))
+    start = time.perf_counter()
+    model.train(
+        [images[i] for i in fit], [labels[i] for i in fit],
+        validation_data=([images[i] for i in held], [labels[i] for i in held]),
+        augmenter=make_augmenter(settings.zoom_range, settings.gamma_range, settings.seed),
+        epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch,
+    )
+    seconds = time.perf_counter() - start
+    model.optimize_thresholds(images, labels)
+    record = {
+        "train_well": TRAIN_WELL,
+        "fit_fields": [fields[i] for i in fit],
+        "checkpoint_field": CHECKPOINT_FIELD,
+        "settings": settings.__dict__ | {"zoom_range": list(settings.zoom_range),
+                                         "gamma_range": list(settings.gamma_range)},
+        "train_seconds": round(seconds, 1),
+        "parameters": int(model.keras_model.count_params()),
+        "thresholds": {"prob": float(model.thresholds.prob), "nms": float(model.thresholds.nms)},
+    }
+    (model_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record

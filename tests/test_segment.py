@@ -1,0 +1,145 @@
+"""Segmentation: model resolution, real StarDist inference, baseline, counts."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from skimage.draw import disk
+
+from analysis import data, segment
+from analysis.errors import AnalysisError
+from analysis.instances import split_touching
+from conftest import assert_clean_failure, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model():
+    return segment.load_model()
+
+
+def test_project_model_is_the_committed_one(model):
+    assert model.name == "project"
+    assert model.folder == segment.PROJECT_MODEL
+    assert model.weights_sha256 == data.sha256(segment.PROJECT_MODEL / "weights_best.h5")
+
+
+def test_inference_is_deterministic(model, first_pair):
+    first, centres = segment.predict_labels(model, first_pair[0])
+    second, _ = segment.predict_labels(model, first_pair[0])
+    np.testing.assert_array_equal(first, second)
+    assert first.shape == (512, 512) and first.max() == len(centres) > 100
+
+
+def test_split_touching_separates_two_discs():
+    mask = np.zeros((40, 60), bool)
+    mask[disk((20, 20), 10)] = True
+    mask[disk((20, 37), 10)] = True
+    labels = split_touching(mask)
+    assert labels.max() == 2
+    assert len(np.unique(labels[:, :25])) == 2 and len(np.unique(labels[:, 35:])) == 2
+
+
+def test_watershed_baseline_finds_synthetic_nuclei():
+    image = np.full((64, 64), 10, np.uint8)
+    for centre in ((16, 16), (16, 44), (46, 30)):
+        image[disk(centre, 7)] = 200
+    labels = segment.watershed_labels(image)
+    assert labels.max() == 3
+
+
+def test_object_table_measures_each_label():
+    labels = np.zeros((10, 10), np.int32)
+    labels[1:3, 1:4] = 1
+    labels[6:9, 6:9] = 2
+    nuclei = np.full((10, 10), 100, np.uint8)
+    actin = np.full((10, 10), 7, np.uint8)
+    table = segment.object_table(labels, nuclei, actin)
+    assert table["area"].tolist() == [6, 9]
+    assert table["mean_ch1"].tolist() == [100, 100] and table["mean_ch3"].tolist() == [7, 7]
+    np.testing.assert_allclose(table[["centroid_row", "centroid_col"]].iloc[1], [7, 7])
+
+
+def test_published_folder_with_other_weights_is_refused(tmp_path):
+    fake = tmp_path / segment.PUBLISHED
+    shutil.copytree(segment.PROJECT_MODEL, fake)
+    with pytest.raises(AnalysisError, match="is not the published"):
+        segment.load_model(fake)
+    with pytest.raises(AnalysisError, match="is not the published"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(segment.PUBLISHED_ENV, str(fake))
+            segment.load_model(segment.PUBLISHED)
+
+
+def test_published_model_offline_fails_fast(tmp_path, monkeypatch):
+    from csbdeep.models.pretrained import _MODELS
+    from stardist.models import StarDist2D
+
+    monkeypatch.delenv(segment.PUBLISHED_ENV, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    details = dict(_MODELS[StarDist2D][segment.PUBLISHED])
+    # A loopback port nobody listens on: refused at once, nothing leaves the machine.
+    monkeypatch.setitem(_MODELS[StarDist2D], segment.PUBLISHED,
+                        details | {"url": "http://127.0.0.1:9/python_2D_versatile_fluo.zip"})
+    with pytest.raises(AnalysisError, match=segment.PUBLISHED_ENV):
+        segment.load_model(segment.PUBLISHED)
+
+
+@pytest.mark.parametrize("case", ["missing folder", "corrupt weights", "unknown method"])
+def test_count_rejects_bad_input(tmp_path, case):
+    out = tmp_path / "out" / "counts.csv"
+    args = ["count", "--out", out]
+    if case == "missing folder":
+        args += ["--model", tmp_path / "no-such-model"]
+        culprit, problem = "no-such-model", "does not exist"
+    elif case == "corrupt weights":
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        shutil.copy(segment.PROJECT_MODEL / "config.json", broken)
+        (broken / "weights_best.h5").write_bytes(b"\x89HDF\r\n garbage")
+        args += ["--model", broken]
+        culprit, problem = "weights_best.h5", "cannot load"
+    else:
+        args += ["--method", "cellpose"]
+        culprit, problem = "cellpose", "unknown method"
+    result = run_cli(*args)
+    assert_clean_failure(result, culprit, out)
+    assert problem in result.stderr
+    assert not (tmp_path / "out" / "counts_objects.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def counts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("counts")
+    tables = {}
+    for method in ("stardist", "watershed"):
+        out = folder / f"{method}.csv"
+        result = run_cli("count", "--method", method, "--out", out, "--figures", folder / "figures")
+        assert result.returncode == 0, result.stderr
+        tables[method] = (pd.read_csv(out), pd.read_csv(folder / f"{method}_objects.csv"))
+    return tables, folder
+
+
+def test_count_tables_agree(counts):
+    tables, folder = counts
+    for method, (per_image, objects) in tables.items():
+        assert len(per_image) == 12
+        assert per_image["n_nuclei"].tolist() == objects.groupby("image", sort=False).size().tolist()
+        assert (folder / "figures" / f"counts_{method}.png").is_file()
+    assert tables["stardist"][0]["model"].eq("project").all()
+    assert tables["stardist"][0]["method"].eq("stardist (project)").all()
+
+
+def test_counts_per_image(counts, dataframe_regression):
+    tables, _ = counts
+    merged = tables["stardist"][0][["image", "n_nuclei", "median_area"]].merge(
+        tables["watershed"][0][["image", "n_nuclei", "median_area"]], on="image",
+        suffixes=("_stardist", "_watershed"))
+    # StarDist within 2 % (floating-point differences between CPUs can move a
+    # marginal object across the threshold); the watershed baseline is exact.
+    dataframe_regression.check(merged, tolerances={
+        "n_nuclei_stardist": {"rtol": 0.02}, "median_area_stardist": {"rtol": 0.02},
+        "n_nuclei_watershed": {"rtol": 0.0, "atol": 0}, "median_area_watershed": {"rtol": 0.0, "atol": 0},
+    })
