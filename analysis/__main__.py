@@ -83,10 +83,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .train import PROJECT_MODEL, TrainingSettings, train_model
+    from .train import PROJECT_MODEL, TrainingSettings, train_model, write_model_card
 
     settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
-    print(train_model(settings, args.model_dir or PROJECT_MODEL))
+    model_dir = args.model_dir or PROJECT_MODEL
+    train_model(settings, model_dir)
+    print(write_model_card(model_dir))
 
 
 def cmd_report(args: argparse.Namespace) -> None:

@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,33 @@ PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
 METHODS = ("stardist", "watershed", "otsu")
 #: Gaussian sigma (pixels) applied before the Otsu threshold of the baseline.
 BASELINE_SMOOTHING = 1.0
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a while.
+
+    TensorFlow's C++ start-up notices (oneDNN, CPU features) bypass Python's
+    logging and would otherwise reach every user's terminal.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _stardist2d():
+    """The StarDist2D class, imported with TensorFlow's start-up notices silenced."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_stderr_silenced():
+        from stardist.models import StarDist2D
+    return StarDist2D
 
 
 @dataclass
@@ -66,8 +94,8 @@ def _published_folder() -> Path:
     if configured:
         return Path(configured)
     from csbdeep.models.pretrained import get_model_folder
-    from stardist.models import StarDist2D
 
+    StarDist2D = _stardist2d()
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(10)
     try:
@@ -119,10 +147,10 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
     digest = sha256(weights)
     if (name == PUBLISHED or folder.name == PUBLISHED) and digest != PUBLISHED_SHA256:
         raise AnalysisError(weights, f"SHA-256 {digest[:12]}... is not the published {PUBLISHED_SHA256[:12]}...")
-    from stardist.models import StarDist2D
-
+    StarDist2D = _stardist2d()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # StarDist narrates loading on stdout
+        # StarDist narrates loading on stdout, TensorFlow on the native stderr.
+        with contextlib.redirect_stdout(io.StringIO()), _native_stderr_silenced():
             model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
     except Exception as error:
         raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None

@@ -170,3 +170,93 @@ def train_model(
     }
     (model_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path:
+    """Evaluate a trained model on both wells and write ``MODEL_CARD.md``.
+
+    Parameters
+    ----------
+    model_dir : Path
+        Folder with ``config.json``, ``thresholds.json``, ``weights_best.h5``
+        and the ``training.json`` record of :func:`train_model`.
+    history : str
+        Free text on how this model came about (revisions), put in the card.
+
+    Returns
+    -------
+    Path
+        The card.
+    """
+    from .data import sha256
+    from .pipeline import validate_segmentation
+    from .segment import load_model
+    from .validate import summarise_by_well
+
+    record = json.loads((model_dir / "training.json").read_text())
+    config = json.loads((model_dir / "config.json").read_text())
+    model = load_model(model_dir)
+    scores = validate_segmentation(dataset_pairs(), ["stardist", "watershed", "otsu"], model)
+    scores.to_csv(model_dir / "validation.csv", index=False)
+    by_well = summarise_by_well(scores)
+    weights = model_dir / "weights_best.h5"
+    settings = record["settings"]
+    columns = ["image", "method", "dice", "iou", "area_ratio", "n_predicted", "n_truth_instances", "count_error"]
+    card = f"""# Model card: `{model_dir.name}`
+
+A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
+8-bit), trained by this project on CPU with `python -m analysis train`.
+
+## Model
+- Architecture: StarDist2D, U-Net backbone (depth {config['unet_n_depth']}, {config['unet_n_filter_base']} base
+  filters, {config['unet_n_conv_per_depth']} convolutions per level), {config['n_rays']} rays, grid
+  {tuple(config['grid'])}: the published `2D_versatile_fluo` configuration.
+- Parameters: {record['parameters']:,}.
+- Weights: `weights_best.h5`, {weights.stat().st_size:,} bytes, SHA-256 `{sha256(weights)}`.
+- Thresholds (optimised on all six A24 fields): prob {record['thresholds']['prob']:.6f},
+  NMS {record['thresholds']['nms']:.2f}.
+- Input: channel 1, percentile-normalised (1st -> 0, 99.8th -> 1) per image.
+
+## Data and labels
+- Training: BBBC008 well {record['train_well']}, channel 1, fields {record['fit_fields']}; field
+  {record['checkpoint_field']} chose the checkpoint (lowest validation loss). Well L15 was not used
+  for training, checkpoint choice or thresholds.
+- Targets: instance labels from the hand-corrected foreground masks (MINISWHITE TIFFs
+  read with foreground = True), split into nuclei by a distance-transform watershed
+  (`analysis.instances.split_touching`: Euclidean distance map smoothed with a Gaussian
+  of sigma 1 px, seeds at its local maxima at least 3 px apart, one seed for any
+  component without a maximum, watershed of the negated map inside the mask).
+- Licence of the data: CC BY-NC-SA 3.0 (see `data/README.md`).
+
+## Training
+- {settings['epochs']} epochs x {settings['steps_per_epoch']} steps, batch {settings['batch_size']},
+  patches {settings['patch_size']} x {settings['patch_size']}, Adam learning rate {settings['learning_rate']},
+  seed {settings['seed']}, TensorBoard off.
+- Augmentation: 90-degree rotations, flips, gamma {settings['gamma_range']} (log-uniform),
+  intensity scale 0.6-2 and shift +-0.2, isotropic zoom {settings['zoom_range']} (log-uniform).
+- Time: {record['train_seconds']:.0f} s on 2 CPU cores (tensorflow-cpu), thresholds extra.
+
+## Evaluation against the ground-truth foreground (channel 1)
+
+Dice and IoU of the predicted foreground; counts against the instances derived
+from the masks by the rule above. `otsu` is a plain Otsu threshold of the raw
+image; `watershed` is the classical baseline (Otsu after a 1 px Gaussian, then
+the same watershed split).
+
+{by_well.to_markdown(index=False, floatfmt=".3f")}
+
+Per image:
+
+{scores[columns].to_markdown(index=False, floatfmt=".3f")}
+
+## History
+{history or "First and only training run."}
+
+## Limits
+- Two wells of one plate, one microscope: other stains, magnifications or cell
+  lines need checking against their own ground truth.
+- The ground-truth instance counts come from a rule, not from human counting.
+"""
+    target = model_dir / "MODEL_CARD.md"
+    target.write_text(card)
+    return target
