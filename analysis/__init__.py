@@ -1,0 +1,17 @@
+"""Microscopic image analysis of BBBC008 HT29 cells.
+
+Modules, in the order data flows through them:
+
+- :mod:`analysis.data` -- manifest, verified files, channel pairing, loaders
+- :mod:`analysis.explore` -- histograms, equalisation, normalisation, densities, regions
+- :mod:`analysis.cluster` -- pixel clustering with stable label order
+- :mod:`analysis.instances` -- instance labels from foreground masks
+- :mod:`analysis.segment` -- StarDist models, watershed baseline, per-object tables
+- :mod:`analysis.train` -- the project's StarDist model and its model card
+- :mod:`analysis.validate` -- Dice, IoU and counts against ground truth
+- :mod:`analysis.pipeline` -- the steps run over many image pairs
+- :mod:`analysis.figures`, :mod:`analysis.display` -- figures and tables
+- :mod:`analysis.render`, :mod:`analysis.provenance` -- the rendered report
+
+The command line is ``python -m analysis``.
+"""
