@@ -21,15 +21,16 @@ def tables_dir() -> Path:
 
 
 def shorten(text: str, max_chars: int) -> str:
-    """Cut the middle out of a long string, keeping both ends: ``"AS_091…ch1.tif"``."""
+    """Cut the middle out of a long string, keeping a short head and a long
+    tail (where file names differ): ``"AS_0912…A24f00d0_slice1_channel1.tif"``."""
     if len(text) <= max_chars:
         return text
-    head = (max_chars - 1) // 3
+    head = (max_chars - 1) // 5
     return f"{text[:head]}…{text[len(text) - (max_chars - 1 - head):]}"
 
 
 def show_table(table: pd.DataFrame, name: str, digits: int = 3, rows: int | None = None,
-               max_chars: int = 32):
+               max_chars: int = 36):
     """Write a table to ``<tables_dir>/<name>.csv`` and return it as Markdown.
 
     Parameters
