@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import tifffile
 from tqdm.auto import tqdm
 
@@ -387,9 +388,7 @@ def foreground_path(image: Path) -> Path:
     return fetch(entry)
 
 
-def pairs_table(pairs: list[ImagePair]) -> "pd.DataFrame":
+def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:
     """One row per pair: its short name and the two file names."""
-    import pandas as pd
-
     return pd.DataFrame([{"pair": p.name, "channel 1 (nuclei)": p.nuclei.name, "channel 3 (actin)": p.actin.name}
                          for p in pairs])

@@ -132,7 +132,8 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbforma
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
-        record_timing=True, extra_arguments=["--IPKernelApp.log_level=ERROR"], resources={"metadata": {"path": str(qmd.parent)}},
+        record_timing=True, extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        resources={"metadata": {"path": str(qmd.parent)}},
     )
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -3,7 +3,6 @@
 import shutil
 
 import numpy as np
-import pytest
 import tifffile
 
 from analysis import data

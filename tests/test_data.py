@@ -1,5 +1,3 @@
-import os
-import shutil
 import time
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """Rendering: Quarto cell options, inline code, cache keys, failures, the real report."""
 
 import re
-import shutil
 
 import nbformat
 import pandas as pd

@@ -1,7 +1,6 @@
 """Validation against the BBBC008 ground truth, the held-out well included."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis import segment, validate
