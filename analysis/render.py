@@ -31,7 +31,7 @@ import jupytext
 import nbformat
 import yaml
 
-from .data import MANIFEST, PROJECT_ROOT, cache_dir, fetch_all, sha256
+from .data import MANIFEST, PROJECT_ROOT, fetch_all, sha256
 from .display import FIGURE_DPI, TABLES_ENV
 from .errors import AnalysisError
 from .train import PROJECT_MODEL
@@ -261,6 +261,29 @@ def write_documents(markdown: str, build: Path, name: str) -> tuple[Path, Path]:
     return html, pdf
 
 
+def _executed(notebook: nbformat.NotebookNode, qmd: Path, key: str,
+              force: bool) -> tuple[nbformat.NotebookNode, Path, bool]:
+    """The executed notebook for a cache key: reused, or run and stored.
+
+    Returns the notebook, its cache folder (which also holds its ``tables/``)
+    and whether it was reused. Older entries of the same report are removed
+    only after a new execution succeeded.
+    """
+    name = qmd.stem
+    cached = CACHE / f"{name}-{key[:16]}"
+    if (cached / f"{name}.ipynb").is_file() and not force:
+        return nbformat.read(cached / f"{name}.ipynb", as_version=4), cached, True
+    staging = CACHE / f".{name}-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "tables").mkdir(parents=True)
+    executed = _fill_inline(execute(_with_inline_cells(notebook), qmd, staging / "tables"))
+    nbformat.write(executed, staging / f"{name}.ipynb")
+    for old in CACHE.glob(f"{name}-*"):
+        shutil.rmtree(old)
+    os.replace(staging, cached)
+    return executed, cached, False
+
+
 def render(qmd: Path = REPORT, out: Path = OUTPUT, force: bool = False) -> dict:
     """Execute (or reuse) and render a report to HTML, PDF and ``.ipynb``.
 
@@ -285,23 +308,9 @@ def render(qmd: Path = REPORT, out: Path = OUTPUT, force: bool = False) -> dict:
         raise AnalysisError(qmd, "report source does not exist")
     name = qmd.stem
     front, notebook = read_qmd(qmd)
-    data_files = [cache_dir() / kind / e for kind in ("images", "foreground")
-                  for e in sorted(p.name for p in fetch_all(kind).glob("*.tif"))]
+    data_files = [path for kind in ("images", "foreground") for path in sorted(fetch_all(kind).glob("*.tif"))]
     model_files = [PROJECT_MODEL / f for f in ("config.json", "thresholds.json", "weights_best.h5")]
-    key = cache_key(notebook, data_files, model_files)
-    cached = CACHE / f"{name}-{key[:16]}"
-    hit = (cached / f"{name}.ipynb").is_file() and not force
-    if hit:
-        executed = nbformat.read(cached / f"{name}.ipynb", as_version=4)
-    else:
-        for old in CACHE.glob(f"{name}-*"):
-            shutil.rmtree(old)
-        staging = CACHE / f".{name}-staging"
-        shutil.rmtree(staging, ignore_errors=True)
-        (staging / "tables").mkdir(parents=True)
-        executed = _fill_inline(execute(_with_inline_cells(notebook), qmd, staging / "tables"))
-        nbformat.write(executed, staging / f"{name}.ipynb")
-        os.replace(staging, cached)
+    executed, cached, hit = _executed(notebook, qmd, cache_key(notebook, data_files, model_files), force)
     with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=out.parent if out.parent.exists() else None) as tmp:
         build = Path(tmp)
         for asset in qmd.parent.glob("*.png"):
