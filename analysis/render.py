@@ -30,6 +30,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
+from tqdm.auto import tqdm
 
 from .data import MANIFEST, PROJECT_ROOT, fetch_all, sha256
 from .display import FIGURE_DPI, TABLES_ENV
@@ -130,8 +131,11 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbforma
 
     env = {"PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", TABLES_ENV: str(tables),
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+    progress = tqdm(total=cells, desc=f"execute {qmd.name}", unit="cell", disable=None)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+        on_cell_executed=lambda **_: progress.update(),
         record_timing=True, extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(qmd.parent)}},
     )
@@ -149,6 +153,7 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbforma
             f"cell failed: {error.ename}: {error.evalue}\n--- cell ---\n{code}\n------------",
         ) from None
     finally:
+        progress.close()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
