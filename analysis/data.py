@@ -17,6 +17,7 @@ never by the order a folder lists them in.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import os
 import re
@@ -284,6 +285,15 @@ def pair_channels(folder: str | os.PathLike) -> list[ImagePair]:
     return pairs
 
 
+@functools.cache
+def _manifest_hashes() -> dict[str, frozenset[str]]:
+    """File name -> the SHA-256 values the manifest gives it (read once)."""
+    hashes: dict[str, set[str]] = {}
+    for entry in read_manifest():
+        hashes.setdefault(entry.file, set()).add(entry.sha256)
+    return {name: frozenset(values) for name, values in hashes.items()}
+
+
 def check_known_hash(path: Path) -> None:
     """Fail if a file named in the manifest has another content.
 
@@ -294,7 +304,7 @@ def check_known_hash(path: Path) -> None:
     AnalysisError
         If the name is in the manifest and the SHA-256 is none of its entries'.
     """
-    known = {e.sha256 for e in read_manifest() if e.file == path.name}
+    known = _manifest_hashes().get(path.name)
     if known and sha256(path) not in known:
         raise AnalysisError(path, "SHA-256 differs from data/manifest.csv")
 
