@@ -33,22 +33,13 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(write_csv(summarise(_images(args)), args.out))
 
 
-def _load_model_if_needed(args: argparse.Namespace):
-    from .segment import METHODS, load_model
-
-    if args.method not in METHODS:
-        from .errors import AnalysisError
-
-        raise AnalysisError(args.method, f"unknown method; choose from {', '.join(METHODS)}")
-    return load_model(args.model) if args.method == "stardist" else None
-
-
 def cmd_count(args: argparse.Namespace) -> None:
     from .output import write_csv
     from .pipeline import count_nuclei
+    from .segment import load_model
 
     pairs = _images(args)
-    model = _load_model_if_needed(args)
+    model = load_model(args.model) if args.method == "stardist" else None  # segment() rejects unknown methods
     counts, objects, labels = count_nuclei(pairs, args.method, model)
     objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:

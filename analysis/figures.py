@@ -58,7 +58,7 @@ def plot_histograms(counts: Mapping[str, np.ndarray], xlim: tuple[float, float] 
     fig, axes = _subplots(len(counts), 1, sharex=True, sharey=True,
                              figsize=(7, 1.9 * len(counts)), squeeze=False)
     for ax, (name, values) in zip(axes[:, 0], counts.items()):
-        edges = np.linspace(0, LEVELS, len(values) + 1) if len(values) != LEVELS else np.arange(LEVELS + 1)
+        edges = np.linspace(0, LEVELS, len(values) + 1)
         ax.stairs(values, edges, fill=True, color="#3b528b")
         ax.set_title(name)
         ax.set_ylabel("pixels")

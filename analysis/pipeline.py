@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data import ImagePair, foreground_path, load_mask, load_pair
+from .data import ImagePair, foreground_path, load_image, load_mask, load_pair
 from .explore import channel_statistics
 from .instances import split_touching
 from .segment import LoadedModel, method_label, object_table, segment
@@ -102,7 +102,7 @@ def validate_segmentation(
     rows = []
     for pair in tqdm(pairs, desc="validate", unit="image", disable=None):
         path = getattr(pair, channel)
-        image = load_pair(pair)[0 if channel == "nuclei" else 1]
+        image = load_image(path)
         truth = load_mask(foreground_path(path))
         truth_instances = split_touching(truth)
         for method in methods:
