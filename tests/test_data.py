@@ -47,6 +47,12 @@ def test_pairing_ignores_listing_order(tmp_path, pairs, monkeypatch):
     assert [(p.well, p.field, p.nuclei.name, p.actin.name) for p in data.pair_channels(tmp_path)] == [
         (p.well, p.field, p.nuclei.name, p.actin.name) for p in pairs
     ]
+    # Without one actin file, positional pairing would shift every later pair;
+    # pairing by name reports the orphan instead.
+    (tmp_path / pairs[2].actin.name).unlink()
+    listing.remove(tmp_path / pairs[2].actin.name)
+    with pytest.raises(AnalysisError, match=f"{pairs[2].nuclei.name}.*no channel 3"):
+        data.pair_channels(tmp_path)
 
 
 def test_loader_facts_from_the_lesson(pairs, first_pair):
