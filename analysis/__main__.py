@@ -44,14 +44,15 @@ def cmd_count(args: argparse.Namespace) -> None:
     objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:
         from . import figures
-        from .data import load_image
+        from .data import NUCLEI_CHANNEL, load_image
         from .output import atomic_path
 
         args.figures.mkdir(parents=True, exist_ok=True)
         for pair in pairs:
             centres = objects.loc[objects.image == pair.name, ["centroid_row", "centroid_col"]].to_numpy()
             fig = figures.show_segmentation(load_image(pair.nuclei), labels[pair.name], centres,
-                                            title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}")
+                                            title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}",
+                                            image_title=f"nuclei (channel {NUCLEI_CHANNEL})")
             with atomic_path(args.figures / f"{pair.well}_f{pair.field}_{args.method}.png") as tmp:
                 fig.savefig(tmp, dpi=150)
         with atomic_path(args.figures / f"counts_{args.method}.png") as tmp:
@@ -83,13 +84,15 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    from .render import OUTPUT, REPORT, render
+    from .data import PROJECT_ROOT
+    from .render import render
 
-    result = render(args.qmd or REPORT, args.out or OUTPUT, force=args.force)
-    state = "cached execution" if result["cached"] else "executed"
-    for key in ("html", "pdf", "ipynb"):
-        print(result[key])
-    print(f"{state}, {result['seconds']:.1f} s", file=sys.stderr)
+    result = render(args.project or PROJECT_ROOT, args.out, force=args.force)
+    for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
+        print(path)
+    executed = ", ".join(result["executed"]) or "none"
+    print(f"executed: {executed}; from cache: {', '.join(result['cached']) or 'none'}; "
+          f"{result['seconds']:.1f} s", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,9 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model-dir", type=Path, help="output folder (default: models/stardist_bbbc008_a24)")
     train.set_defaults(run=cmd_train)
 
-    report = commands.add_parser("report", help="execute and render the report to HTML, PDF and .ipynb")
-    report.add_argument("--qmd", type=Path, help="Quarto source (default: report/lesson.qmd)")
-    report.add_argument("--out", type=Path, help="output folder (default: _output)")
+    report = commands.add_parser("report", help="execute and render the lesson website, notebooks and PDF")
+    report.add_argument("--project", type=Path, help="folder of _quarto.yml (default: this project)")
+    report.add_argument("--out", type=Path, help="output folder (default: the project's output-dir, _output)")
     report.add_argument("--force", action="store_true", help="re-execute even if the cache is valid")
     report.set_defaults(run=cmd_report)
     return parser

@@ -7,45 +7,82 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-#: Seed of every clustering model (the lesson's value).
+#: Seed of every clustering model and of the pixel sample (the lesson's value).
 RANDOM_STATE = 12345
 METHODS = ("gmm", "kmeans")
+#: Pixels drawn at random to fit each model; every pixel is then assigned.
+FIT_SAMPLE = 20_000
+
+
+def fit_sample(n_pixels: int, size: int = FIT_SAMPLE, seed: int = RANDOM_STATE) -> np.ndarray:
+    """Row indices of the pixels a clustering model is fitted on.
+
+    Parameters
+    ----------
+    n_pixels : int
+        Number of feature rows.
+    size : int
+        How many rows to draw (all rows when there are fewer).
+    seed : int
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    ndarray of int64, shape (min(size, n_pixels),)
+        Distinct indices, drawn without replacement, in draw order.
+    """
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_pixels, size=min(size, n_pixels), replace=False)
+
+
+def make_model(method: str, n_clusters: int) -> GaussianMixture | KMeans:
+    """An unfitted, seeded clustering model.
+
+    Parameters
+    ----------
+    method : {"gmm", "kmeans"}
+        :class:`~sklearn.mixture.GaussianMixture` or
+        :class:`~sklearn.cluster.KMeans` (``n_init=10``).
+    n_clusters : int
+
+    Returns
+    -------
+    GaussianMixture or KMeans
+    """
+    if method == "gmm":
+        return GaussianMixture(n_components=n_clusters, random_state=RANDOM_STATE)
+    if method == "kmeans":
+        return KMeans(n_clusters=n_clusters, random_state=RANDOM_STATE, n_init=10)
+    raise ValueError(f"unknown clustering method {method!r}; choose from {METHODS}")
 
 
 def fit_labels(features: np.ndarray, n_clusters: int, method: str = "gmm") -> np.ndarray:
-    """Cluster feature rows and number the clusters by increasing mean.
+    """Cluster feature rows and number the clusters by increasing brightness.
 
-    Clusters are ordered by the mean of their feature vectors' sum, so label
-    0 is always the darkest cluster (background) whatever order the model
-    found them in.
+    The model is fitted on a fixed-seed sample of :data:`FIT_SAMPLE` rows
+    (:func:`fit_sample`) and then assigns every row. Clusters are numbered
+    by the sum of their centre's coordinates (``means_`` or
+    ``cluster_centers_``), so label 0 is always the darkest cluster
+    (background) whatever order the model found them in.
 
     Parameters
     ----------
     features : ndarray, shape (n_pixels, n_features)
     n_clusters : int
     method : {"gmm", "kmeans"}
-        :class:`~sklearn.mixture.GaussianMixture` or
-        :class:`~sklearn.cluster.KMeans`, both seeded with ``RANDOM_STATE``.
+        See :func:`make_model`.
 
     Returns
     -------
     ndarray of int64, shape (n_pixels,)
         Labels 0..n_clusters-1.
     """
-    data = features.astype(np.float64)
-    if method == "gmm":
-        model = GaussianMixture(n_components=n_clusters, random_state=RANDOM_STATE)
-    elif method == "kmeans":
-        model = KMeans(n_clusters=n_clusters, random_state=RANDOM_STATE, n_init=10)
-    else:
-        raise ValueError(f"unknown clustering method {method!r}; choose from {METHODS}")
-    raw = model.fit_predict(data)
-    brightness = data.sum(axis=1)
-    means = np.array([brightness[raw == k].mean() if np.any(raw == k) else np.inf
-                      for k in range(n_clusters)])
-    rank = np.empty(n_clusters, dtype=np.int64)
-    rank[np.argsort(means, kind="stable")] = np.arange(n_clusters)
-    return rank[raw]
+    data = np.asarray(features, dtype=np.float64)
+    model = make_model(method, n_clusters)
+    model.fit(data[fit_sample(len(data))])
+    centres = model.means_ if method == "gmm" else model.cluster_centers_
+    rank = np.argsort(np.argsort(centres.sum(axis=1), kind="stable"))
+    return rank[model.predict(data)]
 
 
 def label_image(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -1,77 +1,101 @@
-"""Tables for the report: shown as Markdown, kept as CSV."""
+"""How the lesson's notebooks show figures and tables.
+
+:func:`notebook_setup` runs in a hidden cell at the top of each episode: a
+learner's notebook shows the same figures and tables without it.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 
-from .data import PROJECT_ROOT
-from .output import write_csv
-
-TABLES_ENV = "ANALYSIS_TABLES_DIR"
-#: Resolution of the report's figures, dots per inch.
+#: Resolution of the lesson's figures, dots per inch.
 FIGURE_DPI = 110
-
-
-def tables_dir() -> Path:
-    """Where report tables are written (``$ANALYSIS_TABLES_DIR`` or ``_output/tables``)."""
-    return Path(os.environ.get(TABLES_ENV, PROJECT_ROOT / "_output" / "tables"))
+#: Decimals shown for floating-point columns (the CSV keeps all).
+TABLE_DIGITS = 3
+#: Longer text cells are shortened in the middle when shown.
+TABLE_MAX_CHARS = 36
 
 
 def shorten(text: str, max_chars: int) -> str:
-    """Cut the middle out of a long string, keeping a short head and a long
-    tail (where file names differ): ``"AS_0912…A24f00d0_slice1_channel1.tif"``."""
+    """Cut the middle out of a long string.
+
+    Parameters
+    ----------
+    text : str
+    max_chars : int
+        Length of the result at most.
+
+    Returns
+    -------
+    str
+        ``text`` itself when short enough, else a short head, ``"…"`` and a
+        long tail (where file names differ):
+        ``"AS_0912…A24f00d0_slice1_channel1.tif"``.
+    """
     if len(text) <= max_chars:
         return text
     head = (max_chars - 1) // 5
     return f"{text[:head]}…{text[len(text) - (max_chars - 1 - head):]}"
 
 
-def show_table(table: pd.DataFrame, name: str, digits: int = 3, rows: int | None = None,
-               max_chars: int = 36):
-    """Write a table to ``<tables_dir>/<name>.csv`` and return it as Markdown.
+def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS,
+                   max_chars: int = TABLE_MAX_CHARS) -> str:
+    """A pipe table of a DataFrame, as the rendered lesson shows it.
 
     Parameters
     ----------
     table : DataFrame
-    name : str
-        File stem of the CSV.
+        Shown without its index.
     digits : int
-        Decimals shown for floating-point columns (the CSV keeps all).
-    rows : int, optional
-        Show only the first ``rows`` rows (the CSV keeps all).
+        Decimals of floating-point columns.
     max_chars : int
-        Longer text cells are shown shortened in the middle (the CSV keeps
-        them whole).
+        Text cells longer than this are shortened (:func:`shorten`).
 
     Returns
     -------
-    IPython.display.Markdown
-        A pipe table, rendered by the notebook and by pandoc alike.
+    str
+        Markdown understood by Jupyter and pandoc alike.
     """
-    from IPython.display import Markdown
-
-    write_csv(table, tables_dir() / f"{name}.csv")
-    shown = table.head(rows) if rows else table
-    shown = shown.apply(lambda c: c.map(f"{{:.{digits}f}}".format) if c.dtype.kind == "f"
+    shown = table.apply(lambda c: c.map(f"{{:.{digits}f}}".format) if c.dtype.kind == "f"
                         else c.map(lambda v: shorten(v, max_chars) if isinstance(v, str) else v))
-    return Markdown(shown.to_markdown(index=False, disable_numparse=True))
+    return shown.to_markdown(index=False, disable_numparse=True)
 
 
 def notebook_setup(dpi: int = FIGURE_DPI) -> None:
-    """Prepare a notebook kernel for the report's figures.
+    """Prepare an IPython kernel to show the lesson's figures and tables.
 
-    Selects the kernel's inline backend, which registers the PNG display of
-    :class:`~matplotlib.figure.Figure` objects; ``dpi`` sets their resolution
-    (dots per inch). Outside IPython only the resolution is set.
+    Figures are drawn inline at ``dpi`` dots per inch. A DataFrame that ends
+    a cell is shown as a Markdown table (:func:`markdown_table`) and also
+    carries its full-precision CSV (MIME type ``text/csv``), which the
+    renderer writes to ``tables/``. Outside IPython only the resolution is
+    set.
+
+    Parameters
+    ----------
+    dpi : int
+        Figure resolution.
     """
     import matplotlib
     from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter
+    from traitlets import ObjectName, Unicode
 
-    shell = get_ipython()
-    if shell is not None:
-        shell.run_line_magic("matplotlib", "inline")
     matplotlib.rcParams["figure.dpi"] = dpi
     matplotlib.rcParams["savefig.dpi"] = dpi
+    shell = get_ipython()
+    if shell is None:
+        return
+    shell.run_line_magic("matplotlib", "inline")
+
+    class CSVFormatter(BaseFormatter):
+        format_type = Unicode("text/csv")
+        print_method = ObjectName("_repr_csv_")
+
+    display = shell.display_formatter
+    formatters = display.formatters
+    if "text/csv" not in formatters:
+        formatters["text/csv"] = CSVFormatter(parent=display)
+        display.active_types = [*display.active_types, "text/csv"]
+    formatters["text/csv"].for_type(pd.DataFrame, lambda table: table.to_csv(index=False))
+    formatters["text/markdown"].for_type(pd.DataFrame, markdown_table)
+    formatters["text/html"].for_type(pd.DataFrame, lambda _: None)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -103,8 +103,9 @@ def plot_pixel_pairs(first: np.ndarray, second: np.ndarray, counts: np.ndarray,
         Output of :func:`analysis.explore.gaussian_kde_grid`.
     """
     fig, axes = _subplots(1, 3, figsize=(12, 4))
-    axes[0].scatter(first.ravel(), second.ravel(), s=1, alpha=0.05, color="#21918c", rasterized=True)
-    axes[0].set_title("scatter (every pixel)")
+    distinct = np.unique(np.column_stack([first.ravel(), second.ravel()]), axis=0)
+    axes[0].scatter(distinct[:, 0], distinct[:, 1], s=1, color="#21918c", rasterized=True)
+    axes[0].set_title("scatter (each distinct pair once)")
     mesh = axes[1].pcolormesh(edges, edges, counts.T, cmap="viridis", vmax=np.percentile(counts, 99))
     fig.colorbar(mesh, ax=axes[1], label="pixels per bin")
     axes[1].set_title("2-D histogram")
@@ -127,7 +128,7 @@ def show_rois(image: np.ndarray, rois: Mapping[str, Roi]) -> Figure:
     axes[0].set_axis_off()
     for (name, roi), colour, ax in zip(rois.items(), ("white", "yellow", "cyan", "orange"), axes[1:]):
         axes[0].add_patch(Rectangle((roi.x - 0.5, roi.y - 0.5), roi.w, roi.h, edgecolor=colour, fill=False, lw=1.5))
-        axes[0].annotate(name, (roi.x, roi.y - 4), color=colour, fontsize=8)
+        axes[0].annotate(name, (roi.x, roi.y + roi.h + 4), color=colour, fontsize=9, va="top")
         ax.imshow(image[roi.slices])
         ax.set_title(f"{name}: x={roi.x}, y={roi.y}, {roi.w}x{roi.h}", fontsize=9)
         ax.set_axis_off()
@@ -173,10 +174,15 @@ def plot_cluster_maps(maps: Mapping[str, np.ndarray]) -> Figure:
 
 def plot_cluster_scatter(features: np.ndarray, labels: np.ndarray,
                          names: tuple[str, str] = ("nuclei", "actin")) -> Figure:
-    """Pixel pairs coloured by cluster (label 0 = darkest cluster)."""
+    """Pixel pairs coloured by cluster (label 0 = darkest cluster).
+
+    Each distinct (feature, label) row is drawn once: identical pixels
+    would only overdraw each other.
+    """
     fig, ax = _subplots(figsize=(5, 4.5))
     k = int(labels.max()) + 1
-    points = ax.scatter(features[:, 0], features[:, 1], c=labels, s=2, cmap=_cmap("viridis", k),
+    rows = np.unique(np.column_stack([features, labels]), axis=0)
+    points = ax.scatter(rows[:, 0], rows[:, 1], c=rows[:, 2], s=2, cmap=_cmap("viridis", k),
                         vmin=-0.5, vmax=k - 0.5, rasterized=True)
     fig.colorbar(points, ax=ax, label="cluster", ticks=range(k))
     ax.set_xlabel(f"{names[0]}, {GREY}")
@@ -212,7 +218,7 @@ def random_label_cmap(n: int = 2**12, seed: int = 3) -> ListedColormap:
 
 
 def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarray | None = None,
-                      title: str = "") -> Figure:
+                      title: str = "", image_title: str = "") -> Figure:
     """An image, its instance labels overlaid and (optionally) numbered.
 
     Parameters
@@ -222,21 +228,31 @@ def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarr
         0 = background.
     centroids : ndarray, shape (n, 2), optional
         (row, col) of each object, numbered 1..n on the right panel.
+    title : str
+        Title of the overlay panel.
+    image_title : str
+        Title of the plain image panel (say which channel it shows).
+
+    Returns
+    -------
+    Figure
     """
     fig, axes = _subplots(1, 2, figsize=(10, 5.2))
-    _image_axes(axes[0], image, "channel 1", cmap="gray")
+    _image_axes(axes[0], image, image_title, cmap="gray")
     axes[1].imshow(image, cmap="gray")
     axes[1].imshow(labels, cmap=random_label_cmap(), alpha=0.5, interpolation="nearest",
                    vmin=0, vmax=2**12 - 1)
     if centroids is not None:
         for number, (row, col) in enumerate(centroids, start=1):
-            axes[1].annotate(str(number), (col, row), color="white", fontsize=4, ha="center", va="center")
+            axes[1].annotate(str(number), (col, row), color="white", fontsize=6.5, ha="center", va="center",
+                             path_effects=[patheffects.withStroke(linewidth=1.5, foreground="black")])
     axes[1].set_title(title)
     axes[1].set_axis_off()
     return fig
 
 
-def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = None) -> Figure:
+def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = None,
+                reference_label: str = "instances derived from the masks") -> Figure:
     """Nuclei per image, one bar group per method.
 
     Parameters
@@ -245,7 +261,10 @@ def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = No
         Each with columns ``image``, ``method`` (legend text, model
         included) and ``n_nuclei``.
     reference : Series, optional
-        Ground-truth-derived count per image, drawn as black ticks.
+        Count per image derived from the hand-corrected masks, drawn as
+        black ticks and labelled ``reference_label``.
+    reference_label : str
+        Legend text of the ticks.
     """
     wide = pd.concat(tables).pivot(index="image", columns="method", values="n_nuclei")
     fig, ax = _subplots(figsize=(9, 3.8))
@@ -256,7 +275,7 @@ def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = No
         ax.bar(x + (i - (wide.shape[1] - 1) / 2) * width, wide[method], width, label=method, color=colour)
     if reference is not None:
         ax.scatter(x, reference.reindex(wide.index), marker="_", s=300, color="black", zorder=3,
-                   label="ground-truth instances")
+                   label=reference_label)
     ax.set_xticks(x, wide.index, rotation=45, ha="right")
     ax.set_ylabel("nuclei per image")
     ax.legend(fontsize=8)
@@ -270,7 +289,7 @@ def plot_scores(table: pd.DataFrame, score: str = "dice") -> Figure:
     for method, marker in zip(wide.columns, "osD^"):
         ax.plot(np.arange(len(wide)), wide[method], marker=marker, ls="none", label=method)
     ax.set_xticks(np.arange(len(wide)), wide.index, rotation=45, ha="right")
-    ax.set_ylabel(f"{score} vs ground truth")
+    ax.set_ylabel(f"{score} vs hand-corrected mask")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     return fig

@@ -1,17 +1,21 @@
-"""Render a Quarto-format report without Quarto.
+"""Render the lesson website from its Quarto project without Quarto.
 
-``report/*.qmd`` is read with jupytext (its R Markdown reader understands
-```` ```{python} ```` chunks), inline `` `{python} expr` `` expressions are
-evaluated where they stand, the notebook is executed with nbclient, and the
-result is written as Markdown that pandoc turns into one self-contained HTML
-file and into Typst, which the typst compiler turns into PDF. The executed
-notebook is kept beside both.
+``_quarto.yml`` is read for what Quarto would read there: the pages to
+render, the output folder, the navbar, the format options and the execute
+options. Each ``.qmd`` page is read with jupytext (its R Markdown reader
+understands ```` ```{python} ```` chunks); ``{{< include >}}`` shortcodes are
+expanded, inline `` `{python} expr` `` expressions are evaluated where they
+stand, and the pages with code are executed with nbclient, each in its own
+kernel, several at once. The results are written as Markdown that pandoc
+turns into one self-contained HTML file per page and, all pages together,
+into Typst, which the typst compiler turns into one PDF. Each executed page
+also becomes a notebook a learner can open (:mod:`analysis.notebook`).
 
-Execution is cached: the key covers the cell sources, the ``analysis``
-package's code, the data manifest, the bytes of every data file and the
-model weights, so any change to what the numbers depend on re-executes.
-Outputs are built in a temporary folder and moved into place only when
-everything succeeded.
+Execution is cached per page (Quarto's ``freeze: auto``): the key covers the
+cell sources, the ``analysis`` package's code, the locked requirements, the
+data manifest, the bytes of every data file and the model files, so any
+change to what the numbers depend on re-executes. Outputs are built in a
+temporary folder and moved into place only when everything succeeded.
 """
 
 from __future__ import annotations
@@ -25,44 +29,140 @@ import subprocess
 import tempfile
 import time
 from base64 import b64decode
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
 import nbformat
+import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
+from .browser import chromium_paths, screenshot_pages
 from .data import MANIFEST, PROJECT_ROOT, fetch_all, sha256
-from .display import FIGURE_DPI, TABLES_ENV
+from .display import FIGURE_DPI
 from .errors import AnalysisError
-from .train import PROJECT_MODEL
+from .notebook import learner_notebook, split_options
+from .output import write_csv
+from .segment import PROJECT_MODEL
 
-REPORT = PROJECT_ROOT / "report" / "lesson.qmd"
-OUTPUT = PROJECT_ROOT / "_output"
-CACHE = PROJECT_ROOT / ".render-cache"
+PROJECT_FILE = "_quarto.yml"
 ASSETS = Path(__file__).with_name("render_assets")
+#: Where executed pages are kept between renders (``$ANALYSIS_RENDER_CACHE``).
+CACHE_ENV = "ANALYSIS_RENDER_CACHE"
+#: The whole lesson as one PDF, beside the pages.
+PDF_NAME = "lesson.pdf"
 CELL_TIMEOUT_S = 900
 
-_OPTION = re.compile(r"^#\|\s?(.*)$")
 _INLINE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
+_INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}\s*$", re.MULTILINE)
 _INLINE_MARK = "\x1finline-values:"
 
 
 class RenderError(AnalysisError):
-    """A cell of the report failed; the message shows the cell and the error."""
+    """A page of the lesson failed; the message names the file and line."""
 
 
-def split_options(source: str) -> tuple[dict, str]:
-    """Quarto cell options (leading ``#|`` lines, YAML) and the remaining code."""
-    lines = source.splitlines()
-    options = []
-    while lines and _OPTION.match(lines[0]):
-        options.append(_OPTION.match(lines.pop(0)).group(1))
-    return (yaml.safe_load("\n".join(options)) or {}), "\n".join(lines)
+@dataclass
+class Project:
+    """What ``_quarto.yml`` says.
+
+    Attributes
+    ----------
+    root : Path
+        The folder holding ``_quarto.yml``.
+    config : dict
+        The whole file.
+    pages : list of Path
+        ``project.render``, in order.
+    output_dir : Path
+        ``project.output-dir`` (default ``_output``), under ``root``.
+    """
+
+    root: Path
+    config: dict
+    pages: list[Path]
+    output_dir: Path
+
+    def format_options(self, name: str) -> dict:
+        """Options of one output format (``html``, ``typst``, ``ipynb``)."""
+        options = self.config.get("format", {}).get(name, {})
+        return options if isinstance(options, dict) else {}
+
+
+@dataclass
+class Page:
+    """One ``.qmd`` page, read and (when it has code) executed."""
+
+    source: Path
+    front: dict
+    notebook: nbformat.NotebookNode
+    episode: int | None = None
+    cached: bool = False
+    seconds: float = 0.0
+    inline: list[dict] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        """The page's file name without ``.qmd``."""
+        return self.source.stem
+
+    @property
+    def executes(self) -> bool:
+        """Whether the page has code cells."""
+        return any(cell.cell_type == "code" for cell in self.notebook.cells)
+
+
+def read_project(root: Path = PROJECT_ROOT) -> Project:
+    """Read a Quarto project file.
+
+    Parameters
+    ----------
+    root : Path
+        Folder of ``_quarto.yml``.
+
+    Returns
+    -------
+    Project
+
+    Raises
+    ------
+    AnalysisError
+        If the file is missing, not YAML, lists no pages, or a listed page
+        does not exist.
+    """
+    path = Path(root) / PROJECT_FILE
+    if not path.is_file():
+        raise AnalysisError(path, "project file does not exist")
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise AnalysisError(path, f"not valid YAML ({error.__class__.__name__})") from None
+    project = config.get("project", {})
+    pages = [path.parent / page for page in project.get("render", [])]
+    if not pages:
+        raise AnalysisError(path, "project.render lists no pages")
+    for page in pages:
+        if not page.is_file():
+            raise AnalysisError(page, "page listed in project.render does not exist")
+    return Project(path.parent, config, pages, path.parent / project.get("output-dir", "_output"))
+
+
+def expand_includes(text: str, folder: Path) -> str:
+    """Replace each ``{{< include FILE >}}`` line by the file's text."""
+
+    def include(match: re.Match) -> str:
+        path = folder / match.group(1)
+        if not path.is_file():
+            raise AnalysisError(path, "included file does not exist")
+        return path.read_text().rstrip("\n")
+
+    return _INCLUDE.sub(include, text)
 
 
 def read_qmd(path: Path) -> tuple[dict, nbformat.NotebookNode]:
-    """Front matter and notebook of a ``.qmd`` file.
+    """Front matter and notebook of a ``.qmd`` file, includes expanded.
 
     Returns
     -------
@@ -71,7 +171,7 @@ def read_qmd(path: Path) -> tuple[dict, nbformat.NotebookNode]:
     notebook : NotebookNode
         Markdown and code cells; the header cell removed.
     """
-    notebook = jupytext.reads(path.read_text(), fmt="Rmd")
+    notebook = jupytext.reads(expand_includes(path.read_text(), path.parent), fmt="Rmd")
     front = {}
     if notebook.cells and notebook.cells[0].cell_type == "raw":
         front = yaml.safe_load(notebook.cells.pop(0).source.strip().strip("-")) or {}
@@ -89,13 +189,19 @@ def _with_inline_cells(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
             anchor = f"`{{python}} {expressions[0]}"
             cells.append(nbformat.v4.new_code_cell(code, metadata={"inline": True, "anchor": anchor}))
         cells.append(cell)
-    notebook.cells = cells
-    return notebook
+    return nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
 
 
-def _fill_inline(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Replace inline expressions by their printed values; drop the helper cells."""
-    cells, values = [], None
+def fill_inline(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[dict]]:
+    """Replace inline expressions by their printed values; drop the helper cells.
+
+    Returns
+    -------
+    notebook : NotebookNode
+    values : list of dict
+        ``expression`` and ``value`` of every inline expression, in order.
+    """
+    cells, values, record = [], None, []
     for cell in notebook.cells:
         if cell.metadata.get("inline"):
             text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
@@ -103,11 +209,13 @@ def _fill_inline(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if values is not None and cell.cell_type == "markdown":
             replacements = iter(values)
+            expressions = _INLINE.findall(cell.source)
+            record.extend({"expression": e, "value": v} for e, v in zip(expressions, values))
             cell.source = _INLINE.sub(lambda _: next(replacements), cell.source)
             values = None
         cells.append(cell)
     notebook.cells = cells
-    return notebook
+    return notebook, record
 
 
 def _source_line(qmd: Path, code: str) -> int:
@@ -116,10 +224,8 @@ def _source_line(qmd: Path, code: str) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 0
 
 
-def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbformat.NotebookNode:
-    """Run every code cell in a fresh kernel started in the report's folder.
-
-    Tables the cells show are written as CSV into ``tables``.
+def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode:
+    """Run every code cell in a fresh kernel started in the page's folder.
 
     Raises
     ------
@@ -127,20 +233,13 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbforma
         At the first failing cell, naming its line in the ``.qmd``.
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-    env = {"PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", TABLES_ENV: str(tables),
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    cells = sum(cell.cell_type == "code" for cell in notebook.cells)
-    progress = tqdm(total=cells, desc=f"execute {qmd.name}", unit="cell", disable=None)
     client = NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
-        on_cell_executed=lambda **_: progress.update(),
         record_timing=True, extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(qmd.parent)}},
     )
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines
     except CellExecutionError as error:
@@ -152,25 +251,28 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path, tables: Path) -> nbforma
             f"{qmd}:{_source_line(qmd, anchor or split_options(code)[1])}",
             f"cell failed: {error.ename}: {error.evalue}\n--- cell ---\n{code}\n------------",
         ) from None
-    finally:
-        progress.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    except DeadKernelError:
+        raise RenderError(qmd, "the kernel died while executing the page") from None
     return notebook
 
 
-def cache_key(notebook: nbformat.NotebookNode, data_files: list[Path], model_files: list[Path]) -> str:
-    """SHA-256 over everything an executed report depends on.
+def dependency_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    """Every file whose bytes an executed page's results depend on."""
+    data_files = [path for kind in ("images", "foreground") for path in sorted(fetch_all(kind).glob("*.tif"))]
+    code = sorted((Path(__file__).parent).rglob("*.py"))
+    model = [PROJECT_MODEL / f for f in ("config.json", "thresholds.json", "weights_best.h5")]
+    return [*code, root / "requirements.lock", MANIFEST, *data_files, *model]
+
+
+def cache_key(notebook: nbformat.NotebookNode, files: list[Path]) -> str:
+    """SHA-256 over everything an executed page depends on.
 
     Parameters
     ----------
     notebook : NotebookNode
         Its cell sources count, in order.
-    data_files, model_files : list of Path
-        Their names and bytes count.
+    files : list of Path
+        Their names and bytes count; a missing file counts as missing.
 
     Returns
     -------
@@ -180,13 +282,76 @@ def cache_key(notebook: nbformat.NotebookNode, data_files: list[Path], model_fil
     digest = hashlib.sha256()
     for cell in notebook.cells:
         digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
-    code = sorted((PROJECT_ROOT / "analysis").rglob("*.py"))
-    for path in [*code, MANIFEST, *data_files, *model_files]:
+    for path in files:
         digest.update(f"{path.name}\0{sha256(path) if path.is_file() else 'missing'}\0".encode())
     return digest.hexdigest()
 
 
-def _width_percent(image: Path, dpi: float = FIGURE_DPI, text_width_in: float = 6.5) -> int:
+def cache_dir(root: Path = PROJECT_ROOT) -> Path:
+    """Where executed pages are kept: ``$ANALYSIS_RENDER_CACHE`` or ``.render-cache``."""
+    return Path(os.environ.get(CACHE_ENV) or root / ".render-cache")
+
+
+def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
+    """Execute a page, or reuse its cached result; keep the result in ``cache``.
+
+    A new result replaces older entries of the same page only after its
+    execution succeeded; an interrupted or failed execution leaves nothing.
+    """
+    cached = cache / f"{page.stem}-{key[:16]}.ipynb"
+    start = time.perf_counter()
+    if reuse and cached.is_file():
+        executed = nbformat.read(cached, as_version=4)
+        page.cached = True
+    else:
+        cache.mkdir(parents=True, exist_ok=True)
+        executed = execute(_with_inline_cells(page.notebook), page.source)
+        with tempfile.NamedTemporaryFile("w", dir=cache, prefix=f".{page.stem}-", suffix=".ipynb",
+                                         delete=False) as handle:
+            nbformat.write(executed, handle)
+        for old in cache.glob(f"{page.stem}-*.ipynb"):
+            old.unlink()
+        os.replace(handle.name, cached)
+    page.notebook, page.inline = fill_inline(executed)
+    page.seconds = time.perf_counter() - start
+
+
+def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
+    """Execute every page with code, several kernels at once.
+
+    ``execute.freeze`` of ``_quarto.yml`` decides whether cached results
+    are reused (``auto``, the default, or ``true``) or every page runs
+    (``false``); ``force`` always runs. ``execute.warning: false`` hides
+    Python warnings in the outputs.
+    """
+    options = project.config.get("execute", {})
+    reuse = not force and options.get("freeze", "auto") is not False
+    files = dependency_files(project.root)
+    cache = cache_dir(project.root)
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    if options.get("warning", True) is False:
+        env["PYTHONWARNINGS"] = "ignore"
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    runnable = [page for page in pages if page.executes]
+    progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(runnable), os.cpu_count() or 1))) as pool:
+            jobs = [pool.submit(_execute_page, page, cache_key(page.notebook, files), cache, reuse)
+                    for page in runnable]
+            for job in jobs:
+                job.result()
+                progress.update()
+    finally:
+        progress.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _width_percent(image: Path, dpi: float = FIGURE_DPI, text_width_in: float = 6.3) -> int:
     """Share of the text width a PNG takes at ``dpi``, at most 100."""
     width_px = int.from_bytes(image.read_bytes()[16:20], "big")  # PNG IHDR width
     return min(100, round(100 * width_px / dpi / text_width_in))
@@ -204,11 +369,21 @@ def _figure_markdown(image: Path, options: dict, index: int, count: int) -> str:
     return f"![{caption}]({image.name}){{{' '.join(a for a in attrs if a)}}}"
 
 
-def to_markdown(front: dict, notebook: nbformat.NotebookNode, build: Path) -> str:
-    """Markdown of an executed notebook; figures are written into ``build``."""
-    parts = ["---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n"]
-    figure_number = 0
-    for cell in notebook.cells:
+def _table_markdown(table: str, options: dict) -> str:
+    label, caption = options.get("label", ""), options.get("tbl-cap", "")
+    if not caption:
+        return table
+    return f"::: {{#{label}}}\n{table}\n\n: {caption}\n:::" if label else f"{table}\n\n: {caption}"
+
+
+def page_markdown(page: Page, build: Path, tables: Path) -> str:
+    """Markdown body of an executed page; figures are written into ``build``.
+
+    Tables shown by cells labelled ``tbl-NAME`` are written to
+    ``tables/NAME.csv`` at full precision.
+    """
+    parts, figure_number = [], 0
+    for cell in page.notebook.cells:
         if cell.cell_type == "markdown":
             parts.append(cell.source)
             continue
@@ -228,105 +403,233 @@ def to_markdown(front: dict, notebook: nbformat.NotebookNode, build: Path) -> st
                 data = output.get("data", {})
                 if "image/png" in data:
                     figure_number += 1
-                    path = build / f"figure-{figure_number:02d}.png"
+                    path = build / f"{page.stem}-figure-{figure_number:02d}.png"
                     path.write_bytes(b64decode(data["image/png"]))
                     images.append(path)
                 elif "text/markdown" in data:
-                    parts.append(data["text/markdown"])
+                    parts.append(_table_markdown(data["text/markdown"], options))
+                    if "text/csv" in data and str(options.get("label", "")).startswith("tbl-"):
+                        (tables / f"{options['label'][4:]}.csv").write_text(data["text/csv"])
                 elif "text/plain" in data:
                     parts.append(f"```text\n{data['text/plain']}\n```")
         parts.extend(_figure_markdown(p, options, i, len(images)) for i, p in enumerate(images))
     return "\n\n".join(parts) + "\n"
 
 
-def _pandoc(markdown: Path, target: Path, to: str, extra: list[str]) -> None:
+def _listing(page: Page, pages: dict[str, Page]) -> str:
+    """A Quarto table listing (``listing:`` in the front matter) as a pipe table."""
+    listing = page.front.get("listing")
+    if not listing:
+        return ""
+    fields = listing.get("fields", ["title"])
+    names = listing.get("field-display-names", {})
+    rows = ["| " + " | ".join(names.get(f, f) for f in fields) + " |",
+            "|" + "|".join(":--" if i == 0 else "--:" for i in range(len(fields))) + "|"]
+    for item in listing.get("contents", []):
+        target = pages[Path(item).stem]
+        cells = [f"[{target.front.get(f, '')}]({item})" if f == "title" else str(target.front.get(f, ""))
+                 for f in fields]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _fill_listing(markdown: str, page: Page, pages: dict[str, Page]) -> str:
+    listing = page.front.get("listing")
+    if not listing:
+        return markdown
+    empty = re.compile(r"^::: \{#" + re.escape(listing["id"]) + r"\}\n:::$", re.MULTILINE)
+    return empty.sub(lambda _: f"::: {{#{listing['id']}}}\n{_listing(page, pages)}\n:::", markdown)
+
+
+def _navbar(project: Project, current: Page) -> str:
+    """The site's navbar as HTML, links relative to the pages' folder."""
+    website = project.config.get("website", {})
+    navbar = website.get("navbar", {})
+    items = []
+    for side in ("left", "right"):
+        for item in navbar.get(side, []):
+            href = Path(item["href"]).name.replace(".qmd", ".html")
+            current_class = ' class="current"' if href == f"{current.stem}.html" else ""
+            items.append(f'<li class="nav-{side}"><a href="{href}"{current_class}>{item.get("text", href)}</a></li>')
+    title = website.get("title", "")
+    return (f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
+            f'<ul>{"".join(items)}</ul></nav>\n')
+
+
+def _downloads(page: Page) -> str:
+    links = [f"[PDF of the whole lesson (`{PDF_NAME}`)]({PDF_NAME})"]
+    if page.executes:
+        links.insert(0, f"[this episode as an executed notebook (`{page.stem}.ipynb`)]({page.stem}.ipynb)")
+    return "::: {.downloads}\nDownload: " + " · ".join(links) + "\n:::\n\n"
+
+
+def _pandoc(markdown: str, target: Path, to: str, extra: list[str], resource_path: Path) -> None:
     import pypandoc
 
-    pypandoc.convert_file(
-        str(markdown), to, outputfile=str(target), format="markdown",
-        extra_args=["--standalone", f"--lua-filter={ASSETS / 'callouts.lua'}",
-                    f"--resource-path={markdown.parent}", *extra],
+    pypandoc.convert_text(
+        markdown, to, format="markdown", outputfile=str(target),
+        extra_args=["--standalone", f"--lua-filter={ASSETS / 'lesson.lua'}",
+                    f"--resource-path={resource_path}", *extra],
     )
 
 
-def write_documents(markdown: str, build: Path, name: str) -> tuple[Path, Path]:
-    """Write ``<name>.html`` (self-contained) and ``<name>.pdf`` into ``build``."""
+def _front(page: Page, lang: str) -> str:
+    front = {"title": page.front.get("title", page.stem), "lang": lang}
+    if page.front.get("subtitle"):
+        front["subtitle"] = page.front["subtitle"]
+    return "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n\n"
+
+
+def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
+    """One self-contained HTML page with navbar, table of contents and numbering."""
+    options = project.format_options("html")
+    numbered = page.front.get("number-sections", options.get("number-sections", False))
+    extra = ["--embed-resources" if options.get("embed-resources") else "--self-contained=false",
+             f"--metadata=pagetitle:{page.front.get('title', page.stem)}"]
+    if options.get("html-math-method") == "mathml":
+        extra.append("--mathml")
+    if page.front.get("toc", options.get("toc")):
+        extra.append("--toc")
+    if numbered:
+        extra += ["--number-sections", f"--number-offset={page.episode or 0}"]
+    for css in [options["css"]] if isinstance(options.get("css"), str) else options.get("css", []):
+        extra.append(f"--css={project.root / css}")
+    navbar = build / f"{page.stem}-navbar.html"
+    navbar.write_text(_navbar(project, page))
+    extra.append(f"--include-before-body={navbar}")
+    html = build / f"{page.stem}.html"
+    lang = project.config.get("lang", "en")
+    _pandoc(_front(page, lang) + _downloads(page) + body, html, "html5", extra, build)
+    return html
+
+
+def _pdf_section(page: Page, body: str) -> str:
+    """A page as one chapter of the PDF: its title a level-1 heading."""
+    title = page.front.get("title", page.stem)
+    if page.episode:
+        return f"# {title} {{#page-{page.stem}}}\n\n{body}"
+    unnumbered = re.sub(r"^(#{2,6} .*?)(\{[^}]*\})?\s*$",
+                        lambda m: m.group(1).rstrip() + " {.unnumbered}" if not m.group(2)
+                        else m.group(0), body, flags=re.MULTILINE)
+    return f"# {title} {{#page-{page.stem} .unnumbered}}\n\n{unnumbered}"
+
+
+def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
+    """The whole lesson as one PDF (A4 unless ``format.typst.papersize`` says otherwise)."""
     import typst
 
-    source = build / f"{name}.md"
-    source.write_text(markdown)
-    html = build / f"{name}.html"
-    _pandoc(source, html, "html5", ["--embed-resources", "--mathml", "--toc", "--number-sections",
-                                     f"--css={ASSETS / 'report.css'}"])
-    typ = build / f"{name}.typ"
-    _pandoc(source, typ, "typst", ["--toc", "--number-sections",
-                                   f"--include-in-header={ASSETS / 'header.typ'}"])
-    pdf = build / f"{name}.pdf"
+    options = project.format_options("typst")
+    title = project.config.get("website", {}).get("title", "Lesson")
+    front = {"title": title, "lang": project.config.get("lang", "en"),
+             "papersize": options.get("papersize", "a4")}
+    extra = [f"--include-in-header={ASSETS / 'header.typ'}"]
+    if options.get("toc"):
+        extra.append("--toc")
+    if options.get("number-sections"):
+        extra.append("--number-sections")
+    typ = build / "lesson.typ"
+    markdown = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n" + "\n\n".join(sections)
+    _pandoc(markdown, typ, "typst", extra, build)
+    pdf = build / PDF_NAME
     typst.compile(str(typ), output=str(pdf), root=str(build))
-    return html, pdf
+    return pdf
 
 
-def _executed(notebook: nbformat.NotebookNode, qmd: Path, key: str,
-              force: bool) -> tuple[nbformat.NotebookNode, Path, bool]:
-    """The executed notebook for a cache key: reused, or run and stored.
-
-    Returns the notebook, its cache folder (which also holds its ``tables/``)
-    and whether it was reused. Older entries of the same report are removed
-    only after a new execution succeeded.
-    """
-    name = qmd.stem
-    cached = CACHE / f"{name}-{key[:16]}"
-    if (cached / f"{name}.ipynb").is_file() and not force:
-        return nbformat.read(cached / f"{name}.ipynb", as_version=4), cached, True
-    staging = CACHE / f".{name}-staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / "tables").mkdir(parents=True)
-    executed = _fill_inline(execute(_with_inline_cells(notebook), qmd, staging / "tables"))
-    nbformat.write(executed, staging / f"{name}.ipynb")
-    for old in CACHE.glob(f"{name}-*"):
-        shutil.rmtree(old)
-    os.replace(staging, cached)
-    return executed, cached, False
+def section_times(page: Page) -> pd.DataFrame:
+    """Seconds of execution per section (``##`` heading) of an executed page."""
+    rows, section = {}, "(start)"
+    for cell in page.notebook.cells:
+        if cell.cell_type == "markdown":
+            heading = re.search(r"^## (.+?)(\s*\{.*\})?$", cell.source, re.MULTILINE)
+            section = heading.group(1) if heading else section
+            continue
+        timing = cell.metadata.get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            seconds = (pd.Timestamp(timing["shell.execute_reply"])
+                       - pd.Timestamp(timing["iopub.execute_input"])).total_seconds()
+            rows[section] = rows.get(section, 0.0) + seconds
+    return pd.DataFrame({"page": page.stem, "section": list(rows), "seconds": list(rows.values())})
 
 
-def render(qmd: Path = REPORT, out: Path = OUTPUT, force: bool = False) -> dict:
-    """Execute (or reuse) and render a report to HTML, PDF and ``.ipynb``.
+def _replace(build: Path, out: Path) -> None:
+    """Move every entry of ``build`` into ``out``, replacing what was there."""
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in build.iterdir():
+        target = out / entry.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+
+
+def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = False,
+           screenshots: bool = True) -> dict:
+    """Execute (or reuse) and render every page of a Quarto website project.
 
     Parameters
     ----------
-    qmd : Path
-        The Quarto-format source.
-    out : Path
-        Folder that receives ``<name>.html``, ``<name>.pdf`` and
-        ``<name>.ipynb``.
+    root : Path
+        Folder of ``_quarto.yml``.
+    out : Path, optional
+        Output folder; default ``project.output-dir``. Receives ``report/``
+        (one HTML page per source page, a notebook per executed page and
+        ``lesson.pdf``) and ``tables/`` (every labelled table, inline values
+        and execution times as CSV), the layout ``quarto render`` gives.
     force : bool
         Execute even when the cache holds a result for the same key.
+    screenshots : bool
+        Save a screenshot of each page into ``screens/`` when Chromium is
+        installed (:mod:`analysis.browser`).
 
     Returns
     -------
     dict
-        ``html``, ``pdf``, ``ipynb`` paths, ``cached`` (bool), ``seconds``.
+        ``pages`` (HTML paths), ``notebooks``, ``pdf``, ``tables``,
+        ``screens`` (PNG paths, empty without Chromium),
+        ``executed`` and ``cached`` (page names), ``seconds``.
     """
     start = time.perf_counter()
-    qmd = Path(qmd).resolve()
-    if not qmd.is_file():
-        raise AnalysisError(qmd, "report source does not exist")
-    name = qmd.stem
-    front, notebook = read_qmd(qmd)
-    data_files = [path for kind in ("images", "foreground") for path in sorted(fetch_all(kind).glob("*.tif"))]
-    model_files = [PROJECT_MODEL / f for f in ("config.json", "thresholds.json", "weights_best.h5")]
-    executed, cached, hit = _executed(notebook, qmd, cache_key(notebook, data_files, model_files), force)
-    with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=out.parent if out.parent.exists() else None) as tmp:
+    project = read_project(root)
+    out = Path(out) if out else project.output_dir
+    pages = [Page(path, *read_qmd(path)) for path in project.pages]
+    by_stem = {page.stem: page for page in pages}
+    episodes = [page for page in pages if "teaching" in page.front]
+    for number, page in enumerate(episodes, start=1):
+        page.episode = number
+    execute_pages(pages, project, force)
+    site = project.pages[0].parent.relative_to(project.root)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}-", dir=out.parent) as tmp:
         build = Path(tmp)
-        for asset in qmd.parent.glob("*.png"):
-            shutil.copy(asset, build / asset.name)
-        html, pdf = write_documents(to_markdown(front, executed, build), build, name)
-        ipynb = build / f"{name}.ipynb"
-        nbformat.write(executed, ipynb)
-        shutil.copytree(cached / "tables", build / "tables", dirs_exist_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(out / "tables", ignore_errors=True)
-        for path in (html, pdf, ipynb, build / "tables"):
-            os.replace(path, out / path.name)
-    return {"html": out / html.name, "pdf": out / pdf.name, "ipynb": out / ipynb.name,
-            "cached": hit, "seconds": time.perf_counter() - start}
+        pages_dir, tables, assets = build / site, build / "tables", build / "assets"
+        for folder in (pages_dir, tables, assets):
+            folder.mkdir(parents=True)
+        html, notebooks, sections, inline, times = [], [], [], [], []
+        for page in pages:
+            body = _fill_listing(page_markdown(page, assets, tables), page, by_stem)
+            html.append(write_html(project, page, body, assets))
+            sections.append(_pdf_section(page, body))
+            if page.executes:
+                notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
+                notebooks.append(pages_dir / f"{page.stem}.ipynb")
+                nbformat.write(notebook, notebooks[-1])
+                inline += [{"page": page.stem} | value for value in page.inline]
+                times.append(section_times(page))
+        pdf = write_pdf(project, sections, assets)
+        for path in [*html, pdf]:
+            os.replace(path, pages_dir / path.name)
+        write_csv(pd.DataFrame(inline, columns=["page", "expression", "value"]), tables / "inline_values.csv")
+        if times:
+            write_csv(pd.concat(times, ignore_index=True), tables / "section_times.csv")
+        shutil.rmtree(assets)
+        shots = []
+        if screenshots and chromium_paths():
+            shots = screenshot_pages([pages_dir / p.name for p in html], build / "screens")
+        _replace(build, out)
+    site_dir = out / site
+    return {
+        "pages": [site_dir / p.name for p in html], "notebooks": [site_dir / p.name for p in notebooks],
+        "pdf": site_dir / PDF_NAME, "tables": out / "tables",
+        "screens": [out / "screens" / p.name for p in shots],
+        "executed": [p.stem for p in pages if p.executes and not p.cached],
+        "cached": [p.stem for p in pages if p.cached], "seconds": time.perf_counter() - start,
+    }

@@ -30,11 +30,12 @@ from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops_table
 
-from .data import sha256
+from .data import PROJECT_ROOT, sha256
 from .errors import AnalysisError
 from .instances import split_touching
-from .train import PROJECT_MODEL, normalise_for_network
 
+#: Folder of the project's trained model.
+PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
 PUBLISHED = "2D_versatile_fluo"
 PUBLISHED_SHA256 = "42202bd269c8106782316f1a2c75afb3f5ffa65e525c2e155ee0ced3a95da349"
 PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
@@ -156,6 +157,23 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
         raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None
     model.basedir = None  # read-only: never write into the model folder
     return LoadedModel(model, name, folder, digest)
+
+
+def normalise_for_network(image: np.ndarray) -> np.ndarray:
+    """Percentile normalisation used for training and prediction.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+
+    Returns
+    -------
+    ndarray of float32, shape (rows, cols)
+        1st percentile mapped to 0 and 99.8th to 1 (values may exceed [0, 1]).
+    """
+    from csbdeep.utils import normalize
+
+    return normalize(image, 1, 99.8, axis=(0, 1)).astype(np.float32)
 
 
 def predict_labels(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

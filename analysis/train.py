@@ -19,9 +19,8 @@ from scipy import ndimage as ndi
 
 from .data import PROJECT_ROOT, dataset_pairs, foreground_path, load_image, load_mask
 from .instances import split_touching
+from .segment import PROJECT_MODEL, normalise_for_network
 
-#: Folder of the project's trained model.
-PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
 TRAIN_WELL = "A24"
 #: Field of the training well whose loss picks the best checkpoint.
 CHECKPOINT_FIELD = 6
@@ -39,23 +38,6 @@ class TrainingSettings:
     zoom_range: tuple[float, float] = (0.7, 2.0)
     gamma_range: tuple[float, float] = (0.5, 2.0)
     seed: int = 12345
-
-
-def normalise_for_network(image: np.ndarray) -> np.ndarray:
-    """Percentile normalisation used for training and prediction.
-
-    Parameters
-    ----------
-    image : ndarray, shape (rows, cols)
-
-    Returns
-    -------
-    ndarray of float32, shape (rows, cols)
-        1st percentile mapped to 0 and 99.8th to 1 (values may exceed [0, 1]).
-    """
-    from csbdeep.utils import normalize
-
-    return normalize(image, 1, 99.8, axis=(0, 1)).astype(np.float32)
 
 
 def training_data(well: str = TRAIN_WELL) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:

@@ -1,130 +1,266 @@
-"""Rendering: Quarto cell options, inline code, cache keys, failures, the real report."""
+"""Rendering a Quarto website project: pages, notebooks, PDF, tables, cache, failures."""
 
 import re
 
 import nbformat
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
-from analysis import data, render, segment
+from analysis import render
+from analysis.errors import AnalysisError
 from conftest import run_cli
 
-MINI = """---
-title: "Mini"
+QUARTO = """project:
+  type: website
+  output-dir: _site
+  render:
+    - site/index.qmd
+    - site/page.qmd
+website:
+  title: "Mini lesson"
+  navbar:
+    left:
+      - href: site/index.qmd
+        text: Home
+      - href: site/page.qmd
+        text: "1. Page"
+execute:
+  freeze: auto
+  warning: false
+format:
+  html:
+    toc: true
+    number-sections: true
+    embed-resources: true
+    css: site/style.css
+  typst:
+    papersize: a4
+    number-sections: true
+"""
+
+INDEX = """---
+title: "Mini lesson"
+number-sections: false
+listing:
+  id: episode-list
+  type: table
+  contents: [page.qmd]
+  sort: false
+  fields: [title, teaching]
+---
+
+## Welcome
+
+See [the page](page.qmd) and its [result](page.qmd#the-result).
+
+::: {#episode-list}
+:::
+
+{{< include _shared.md >}}
+"""
+
+PAGE = """---
+title: "The page"
+teaching: 5
+exercises: 3
 ---
 
 ```{python}
-#| echo: false
+#| include: false
+from analysis.display import notebook_setup
+notebook_setup()
+hidden_marker = "checked quietly"
+```
+
+## The result
+
+```{python}
 answer = 6 * 7
 ```
 
-The answer is `{python} answer`.
+The answer is `{python} answer`, shown in @fig-demo.
 
 ```{python}
 #| label: fig-demo
 #| fig-cap: "A demo figure."
 #| fig-alt: "A rising line."
-from analysis.display import notebook_setup
 from matplotlib.figure import Figure
-notebook_setup()
 figure = Figure(figsize=(3, 2))
 figure.subplots().plot([1, 2, 3])
 figure
 ```
+
+```{python}
+#| label: tbl-demo
+#| tbl-cap: "A demo table."
+import pandas as pd
+pd.DataFrame({"x": [0.123456, 2.0], "name": ["a", "b"]})
+```
+
+::: {.callout-tip title="Exercise 1: double it"}
+Double the answer.
+
+::: {.callout-tip title="Solution" collapse="true"}
+```{python}
+doubled = 2 * answer
+```
+
+It is `{python} doubled`.
+:::
+:::
 """
 
 
-def test_cell_options_are_split_from_code():
-    options, code = render.split_options('#| echo: false\n#| fig-cap: "A b"\nx = 1\n#| not an option')
-    assert options == {"echo": False, "fig-cap": "A b"}
-    assert code == "x = 1\n#| not an option"
+def make_project(root, page=PAGE):
+    (root / "site").mkdir(parents=True)
+    (root / "_quarto.yml").write_text(QUARTO)
+    (root / "site" / "index.qmd").write_text(INDEX)
+    (root / "site" / "page.qmd").write_text(page)
+    (root / "site" / "_shared.md").write_text("Shared words from an include.")
+    (root / "site" / "style.css").write_text("body { color: #123456; }")
+    return root
 
 
-def test_mini_report_renders_with_inline_values_and_figure(tmp_path):
-    source = tmp_path / "mini.qmd"
-    source.write_text(MINI)
-    result = run_cli("report", "--qmd", source, "--out", tmp_path / "out", "--force")
-    assert result.returncode == 0, result.stderr
-    html = (tmp_path / "out" / "mini.html").read_text()
-    assert "The answer is 42." in html
-    assert "answer = 6 * 7" not in html  # echo: false
-    assert html.count("data:image/png;base64,") == 1 and 'alt="A rising line."' in html
-    assert (tmp_path / "out" / "mini.pdf").read_bytes().startswith(b"%PDF")
-    notebook = nbformat.read(tmp_path / "out" / "mini.ipynb", as_version=4)
-    assert "The answer is 42." in notebook.cells[1].source
+@pytest.fixture
+def cache_env(tmp_path):
+    return {render.CACHE_ENV: str(tmp_path / "cache")}
 
 
-def test_failing_cell_fails_the_render(tmp_path):
-    source = tmp_path / "broken.qmd"
-    source.write_text(MINI.replace("answer = 6 * 7", "answer = 6 / 0"))
+def test_project_file_is_read(tmp_path):
+    project = render.read_project(make_project(tmp_path / "p"))
+    assert [p.name for p in project.pages] == ["index.qmd", "page.qmd"]
+    assert project.output_dir == tmp_path / "p" / "_site"
+    assert project.format_options("typst")["papersize"] == "a4"
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (None, "project file does not exist"),
+    ("project: [unclosed", "not valid YAML"),
+    ("project:\n  type: website\n", "lists no pages"),
+    ("project:\n  render: [site/missing.qmd]\n", "does not exist"),
+])
+def test_bad_project_files_are_refused(tmp_path, text, problem):
+    if text is not None:
+        (tmp_path / "_quarto.yml").write_text(text)
+    with pytest.raises(AnalysisError, match=problem):
+        render.read_project(tmp_path)
+
+
+def test_includes_are_expanded_and_missing_ones_named(tmp_path):
+    (tmp_path / "part.md").write_text("- a point\n")
+    assert render.expand_includes("before\n{{< include part.md >}}\nafter", tmp_path) == (
+        "before\n- a point\nafter")
+    with pytest.raises(AnalysisError, match="gone.md"):
+        render.expand_includes("{{< include gone.md >}}", tmp_path)
+
+
+@pytest.fixture
+def mini_site(tmp_path, cache_env):
+    root = make_project(tmp_path / "project")
     out = tmp_path / "out"
-    result = run_cli("report", "--qmd", source, "--out", out, "--force")
+    result = run_cli("report", "--project", root, "--out", out, env=cache_env)
+    assert result.returncode == 0, result.stderr
+    assert "executed: page" in result.stderr
+    return root, out
+
+
+def test_site_pages_navbar_and_links(mini_site):
+    _, out = mini_site
+    index = (out / "site" / "index.html").read_text()
+    page = (out / "site" / "page.html").read_text()
+    for html in (index, page):
+        assert 'href="index.html"' in html and 'href="page.html"' in html  # navbar
+        assert "#123456" in html  # the project's CSS, embedded
+    assert 'href="page.html#the-result"' in index and "Shared words from an include." in index
+    assert '<a href="page.qmd">The page</a>' not in index and ">The page</a>" in index  # listing
+    assert "The answer is 42" in page and "hidden_marker" not in page
+    assert "1.1" in page  # episode 1, section 1
+
+
+def test_figures_are_numbered_and_cross_referenced(mini_site):
+    page = (mini_site[1] / "site" / "page.html").read_text()
+    assert "Figure 1: A demo figure." in page.replace("\n", " ")
+    assert '<a href="#fig-demo">Figure 1</a>' in page
+    assert page.count("data:image/png;base64,") == 1 and 'alt="A rising line."' in page
+
+
+def test_exercise_solution_is_folded_after_its_task(mini_site):
+    page = (mini_site[1] / "site" / "page.html").read_text()
+    task = page.index("Double the answer.")
+    assert page.index("<details", task) > task and "It is 84." in page[page.index("<details"):]
+
+
+def test_tables_inline_values_and_times_are_written(mini_site):
+    tables = mini_site[1] / "tables"
+    pd.testing.assert_frame_equal(pd.read_csv(tables / "demo.csv"),
+                                  pd.DataFrame({"x": [0.123456, 2.0], "name": ["a", "b"]}))
+    inline = pd.read_csv(tables / "inline_values.csv")
+    assert inline.to_dict("records") == [
+        {"page": "page", "expression": "answer", "value": 42},
+        {"page": "page", "expression": "doubled", "value": 84},
+    ]
+    assert set(pd.read_csv(tables / "section_times.csv").columns) == {"page", "section", "seconds"}
+
+
+def test_learner_notebook(mini_site):
+    notebook = nbformat.read(mini_site[1] / "site" / "page.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.cells[0].source == "# The page"
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert ":::" not in text and "#|" not in text and "hidden_marker" not in text
+    assert "**Exercise 1: double it**" in text and "**Solution**" in text
+    assert "shown in Figure 1." in text
+    assert not (mini_site[1] / "site" / "index.ipynb").exists()  # no code, no notebook
+
+
+def test_one_pdf_of_all_pages_on_a4(mini_site):
+    reader = PdfReader(mini_site[1] / "site" / "lesson.pdf")
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    assert "Welcome" in text and "1.1 The result" in text and "Figure 1" in text
+
+
+def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, mini_site, cache_env):
+    root, out = mini_site
+    again = run_cli("report", "--project", root, "--out", out, env=cache_env)
+    assert again.returncode == 0 and "executed: none; from cache: page" in again.stderr
+    page = root / "site" / "page.qmd"
+    page.write_text(page.read_text().replace("6 * 7", "6 * 8"))
+    changed = run_cli("report", "--project", root, "--out", out, env=cache_env)
+    assert changed.returncode == 0 and "executed: page" in changed.stderr
+    assert "The answer is 48" in (out / "site" / "page.html").read_text()
+    cache = tmp_path / "cache"
+    assert [p.name for p in cache.iterdir()] == [next(cache.glob("page-*.ipynb")).name]
+
+
+def test_failing_cell_fails_the_render_and_writes_nothing(tmp_path, cache_env):
+    root = make_project(tmp_path / "project", PAGE.replace("answer = 6 * 7", "answer = 6 / 0"))
+    out = tmp_path / "out"
+    result = run_cli("report", "--project", root, "--out", out, env=cache_env)
     assert result.returncode == 1
-    assert "broken.qmd:7" in result.stderr and "ZeroDivisionError" in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: ") and "page.qmd:17" in lines[0] and "ZeroDivisionError" in lines[0]
     assert "answer = 6 / 0" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+    assert not list((tmp_path / "cache").glob("*"))
 
 
-def test_cache_key_follows_cells_data_and_model(tmp_path):
+def test_cache_key_follows_cells_and_files(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     image, weights = tmp_path / "image.tif", tmp_path / "weights_best.h5"
     image.write_bytes(b"pixels")
     weights.write_bytes(b"weights")
-    key = render.cache_key(notebook, [image], [weights])
-    assert render.cache_key(notebook, [image], [weights]) == key
+    key = render.cache_key(notebook, [image, weights])
+    assert render.cache_key(notebook, [image, weights]) == key
     image.write_bytes(b"pixels, changed")
-    assert render.cache_key(notebook, [image], [weights]) != key
+    assert render.cache_key(notebook, [image, weights]) != key
     image.write_bytes(b"pixels")
-    weights.write_bytes(b"other weights")
-    assert render.cache_key(notebook, [image], [weights]) != key
-    weights.write_bytes(b"weights")
     notebook.cells[0].source = "x = 2"
-    assert render.cache_key(notebook, [image], [weights]) != key
+    assert render.cache_key(notebook, [image, weights]) != key
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    result = run_cli("report", "--out", out, "--force")
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-@pytest.mark.slow
-def test_report_files_and_figures(rendered):
-    html = (rendered / "lesson.html").read_text()
-    notebook = nbformat.read(rendered / "lesson.ipynb", as_version=4)
-    pictures = sum("image/png" in o.get("data", {}) for c in notebook.cells if c.cell_type == "code"
-                   for o in c.outputs)
-    assert pictures >= 20 and html.count('src="data:image/png;base64,') == pictures
-    assert "Traceback" not in html and "Error" not in re.sub(r"<[^>]+>", " ", html).replace("error", "")
-    assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
-    assert 'href="lesson.ipynb"' in html and 'href="lesson.pdf"' in html
-
-
-@pytest.mark.slow
-def test_report_numbers_come_from_the_package(rendered, pairs):
-    html = (rendered / "lesson.html").read_text()
-    counts = pd.read_csv(rendered / "tables" / "counts.csv")
-    assert len(counts) == 12 and counts.image.tolist() == [p.name for p in pairs]
-    table = html[html.index("ground truth (instances)"):]
-    assert len(re.findall(r"<tr", table[: table.index("</table>")])) == 12
-    labels, centres = segment.predict_labels(segment.load_model(), data.load_image(pairs[0].nuclei))
-    assert f"<strong>{len(centres)} nuclei</strong>" in html
-    stardist = counts["stardist (project)"].tolist()
-    assert stardist[0] == len(centres)
-
-
-@pytest.mark.slow
-def test_report_pdf_has_every_section(rendered):
-    from pypdf import PdfReader
-
-    text = " ".join(page.extract_text() for page in PdfReader(rendered / "lesson.pdf").pages)
-    text = re.sub(r"\s+", " ", text)
-    for heading in ("Loading and pairing the images", "Images as arrays", "Exploring intensities",
-                    "Histogram equalisation", "Normalising one channel against another with OpenCV",
-                    "Visualising two channels together", "Regions of interest", "Clustering pixels",
-                    "Segmenting and counting nuclei", "Summary", "Appendix: provenance"):
-        assert heading in text, heading
-    numbers = {n for pair in re.findall(r"Exercises? (\d)(?: and (\d))?", text) for n in pair if n}
-    assert numbers == {str(n) for n in range(1, 10)}
+def test_dependencies_include_the_lock_file():
+    assert "requirements.lock" in [path.name for path in render.dependency_files()]

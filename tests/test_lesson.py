@@ -1,0 +1,153 @@
+"""The lesson itself: pages, episodes, exercises, notebooks, PDF, honest words, computed prose."""
+
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from analysis import data, render, segment
+from analysis.notebook import split_options
+
+PROJECT = render.read_project()
+PAGES = {path.stem: path for path in PROJECT.pages}
+EPISODES = [stem for stem, path in PAGES.items() if "teaching" in render.read_qmd(path)[0]]
+
+# Each step a learner must see as a library call, and the package function a
+# hidden cell of the same page compares its result with (the tests pin those).
+LIBRARY_CALLS = {
+    "tifffile.imread(": ("01-images", "data.load_image("),
+    "np.histogram(": ("01-images", "explore.intensity_histogram("),
+    "exposure.equalize_hist(": ("01-images", "explore.equalize_channels("),
+    "cv2.normalize(": ("02-two-channels", "explore.normalise_to_reference("),
+    "np.histogram2d(": ("02-two-channels", "explore.histogram_2d("),
+    "nuclei_norm[y : y + height, x : x + width]": ("02-two-channels", "explore.crop("),
+    "GaussianMixture(n_components=3": ("03-clustering", "cluster.fit_labels(features, 3, \"gmm\")"),
+    "KMeans(n_clusters=k": ("03-clustering", "cluster.fit_labels(features, 4, \"kmeans\")"),
+    "model.predict_instances(": ("04-segmentation", "segment.predict_labels("),
+    "dice = 2 * overlap / (predicted.sum() + truth.sum())": ("04-segmentation", "validate.dice("),
+}
+
+# Digits allowed in prose: the original lesson's published count, years,
+# exercise and cluster names, dimensions, bit depths and the hash's name.
+ALLOWED = re.compile(r"\b(?:168|(?:19|20)\d\d)\b|Exercises? \d|cluster \d|\d-D\b|\d+-bit|SHA-256")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+
+
+def prose(text: str) -> str:
+    """A page's text without front matter, code, inline code, link targets and attributes."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"\{[^}\n]*\}", "", text)
+    return re.sub(r"^\s*\d+\.\s", "", text, flags=re.M)
+
+
+def test_prose_has_no_hand_typed_numbers():
+    sources = [*PAGES.values(), *sorted((PROJECT.root / "report" / "_keypoints").glob("*.md"))]
+    typed = [(path.name, match.group(), line.strip()[:80]) for path in sources
+             for line in prose(path.read_text()).splitlines()
+             for match in NUMBER.finditer(ALLOWED.sub("", line))]
+    assert typed == []
+
+
+def test_prose_scan_finds_a_typed_number():
+    assert NUMBER.findall(ALLOWED.sub("", prose("We found 42 nuclei in `{python} n` fields."))) == ["42"]
+
+
+def test_the_site_has_landing_episodes_reference_and_instructor_notes():
+    assert list(PAGES)[0] == "index" and {"reference", "instructor-notes"} <= set(PAGES)
+    assert len(EPISODES) >= 1
+
+
+def visible_code(site, stem: str) -> str:
+    notebook = nbformat.read(site / "report" / f"{stem}.ipynb", as_version=4)
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+
+def hidden_code(stem: str) -> str:
+    _, notebook = render.read_qmd(PAGES[stem])
+    cells = [split_options(c.source) for c in notebook.cells if c.cell_type == "code"]
+    return "\n".join(code for options, code in cells if options.get("include") is False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", LIBRARY_CALLS)
+def test_learners_see_the_library_call_and_the_page_checks_it_against_the_package(lesson_site, call):
+    stem, package_function = LIBRARY_CALLS[call]
+    assert call in visible_code(lesson_site, stem)
+    assert package_function in hidden_code(stem)
+
+
+@pytest.mark.slow
+def test_every_page_is_rendered(lesson_site):
+    for stem in PAGES:
+        html = (lesson_site / "report" / f"{stem}.html").read_text()
+        assert "`{python}" not in html and "Traceback" not in html
+        assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
+    assert (lesson_site / "report" / render.PDF_NAME).read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", EPISODES)
+def test_episode_has_questions_objectives_key_points_and_a_notebook(lesson_site, stem):
+    html = (lesson_site / "report" / f"{stem}.html").read_text()
+    for title in ("Questions", "Objectives", "Key points"):
+        assert f'<p class="callout-title">{title}</p>' in html
+    assert f'href="{stem}.ipynb"' in html
+    notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3" and notebook.cells[0].source.startswith("# ")
+    assert not any(line.startswith(":::") for cell in notebook.cells for line in cell.source.splitlines())
+
+
+EXERCISE = re.compile(r'<p class="callout-title">Exercise (\d): [^<]+</p>(.*?)'
+                      r'<details class="[^"]*"><summary>Solution</summary>(.*?)</details>', re.S)
+
+
+@pytest.mark.slow
+def test_nine_exercises_each_with_a_task_and_a_folded_solution(lesson_site):
+    found = {}
+    for stem in EPISODES:
+        html = (lesson_site / "report" / f"{stem}.html").read_text()
+        for match in EXERCISE.finditer(html):
+            task_words = len(re.sub(r"<[^>]+>", " ", match.group(2)).split())
+            executed = "<img" in match.group(3) or "<table" in match.group(3)
+            found[int(match.group(1))] = task_words >= 8 and executed
+    assert found == {n: True for n in range(1, 10)}
+
+
+@pytest.mark.slow
+def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
+    reader = PdfReader(lesson_site / "report" / render.PDF_NAME)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    for number, stem in enumerate(EPISODES, start=1):
+        title = render.read_qmd(PAGES[stem])[0]["title"]
+        assert f"{number} {title}" in text and f"{number}.1 " in text
+    assert "0.1 " not in text
+    assert text.count("Solution") >= 9 and all(f"Exercise {n}:" in text for n in range(1, 10))
+    assert re.search(r"Figure \d+: ", text)
+
+
+@pytest.mark.slow
+def test_validation_is_named_for_what_it_is(lesson_site):
+    pages = " ".join((lesson_site / "report" / f"{stem}.html").read_text() for stem in PAGES)
+    assert "ground truth (instances)" not in pages and "hand-drawn" not in pages
+    assert "hand-corrected foreground mask" in pages and "instances derived from the masks" in pages
+    validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
+    assert set(validation.method) == {"stardist (project)", "watershed", "otsu"}
+    assert set(pd.read_csv(lesson_site / "tables" / "by-well.csv").well) == {"A24", "L15"}
+
+
+@pytest.mark.slow
+def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
+    _, centres = segment.predict_labels(segment.load_model(), data.load_image(pairs[0].nuclei))
+    html = (lesson_site / "report" / "04-segmentation.html").read_text()
+    assert f"<strong>{len(centres)} nuclei</strong>" in html
+    validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
+    first = validation[(validation.image == pairs[0].name) & (validation.method == "stardist (project)")]
+    assert first.n_predicted.item() == len(centres)
