@@ -75,12 +75,24 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from .train import PROJECT_MODEL, TrainingSettings, train_model, write_model_card
+    import time
 
+    from .segment import PROJECT_MODEL
+    from .train import TrainingSettings, train_model, write_model_card
+
+    if args.model_dir:
+        model_dir = args.model_dir
+    elif args.overwrite:
+        model_dir = PROJECT_MODEL
+    else:
+        model_dir = PROJECT_MODEL.with_name(f"{PROJECT_MODEL.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if (model_dir / "weights_best.h5").exists() and not args.overwrite:
+        raise AnalysisError(model_dir, "already holds a trained model; pass --overwrite to retrain it")
     settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
-    model_dir = args.model_dir or PROJECT_MODEL
-    train_model(settings, model_dir)
-    print(write_model_card(model_dir))
+    record = train_model(settings, model_dir)
+    entry = (f"{time.strftime('%Y-%m-%d')}: trained with `python -m analysis train` "
+             f"({settings.epochs} epochs x {settings.steps_per_epoch} steps, {record['train_seconds']:.0f} s).")
+    print(write_model_card(model_dir, entry))
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -118,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--figures", type=Path, help="folder for overlay and bar-plot PNGs")
     count.set_defaults(run=cmd_count)
 
-    validate = commands.add_parser("validate", help="Dice, IoU and counts against the ground truth")
+    validate = commands.add_parser("validate", help="Dice and IoU against the hand-corrected masks, counts against instances derived from them")
     validate.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
     validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu"])
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
@@ -130,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the project's StarDist model on well A24")
     train.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
     train.add_argument("--steps", type=int, default=TrainingSettings.steps_per_epoch, help="steps per epoch")
-    train.add_argument("--model-dir", type=Path, help="output folder (default: models/stardist_bbbc008_a24)")
+    train.add_argument("--model-dir", type=Path,
+                       help="output folder (default: a new dated folder beside the project model)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="retrain in place (the project model when --model-dir is not given)")
     train.set_defaults(run=cmd_train)
 
     report = commands.add_parser("report", help="execute and render the lesson website, notebooks and PDF")

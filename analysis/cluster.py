@@ -85,25 +85,6 @@ def fit_labels(features: np.ndarray, n_clusters: int, method: str = "gmm") -> np
     return rank[model.predict(data)]
 
 
-def label_image(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Put per-pixel labels back into image shape.
-
-    Parameters
-    ----------
-    labels : ndarray, shape (rows * cols,)
-        One label per pixel in raster order (every pixel was clustered).
-    shape : tuple of int
-        ``(rows, cols)``.
-
-    Returns
-    -------
-    ndarray, shape (rows, cols)
-    """
-    if labels.size != shape[0] * shape[1]:
-        raise ValueError(f"{labels.size} labels cannot fill an image of shape {shape}")
-    return labels.reshape(shape)
-
-
 def proportions(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     """Fraction of pixels in each cluster.
 

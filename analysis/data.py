@@ -1,4 +1,4 @@
-"""Access to the BBBC008 images and ground-truth masks.
+"""Access to the BBBC008 images and their hand-corrected foreground masks.
 
 This is the only module that touches the files of the data set. Every file is
 named in ``data/manifest.csv`` with its size, SHA-256 and the official archive
@@ -366,7 +366,7 @@ def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_mask(path: str | os.PathLike) -> np.ndarray:
-    """Read a ground-truth foreground mask with True = foreground.
+    """Read a hand-corrected foreground mask with True = foreground.
 
     The BBBC008 masks are stored with photometric interpretation
     MINISWHITE, so their raw bits are 1 on the background. The stored
@@ -393,7 +393,7 @@ def dataset_pairs() -> list[ImagePair]:
 
 
 def foreground_path(image: Path) -> Path:
-    """Verified ground-truth mask of the image with the same file name."""
+    """Verified foreground mask of the image with the same file name."""
     (entry,) = [e for e in read_manifest() if e.kind == "foreground" and e.file == image.name]
     return fetch(entry)
 

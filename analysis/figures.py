@@ -8,16 +8,16 @@ perceptually uniform, colour-blind-safe maps (magma, viridis, cividis).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps, patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from skimage.segmentation import find_boundaries
 
-from .explore import LEVELS, Roi
+from .explore import LEVELS
 
 GREY = "grey level (0-255)"
 
@@ -27,67 +27,10 @@ def _subplots(nrows=1, ncols=1, figsize=None, layout="constrained", **kwargs):
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
-def _cmap(name: str, n: int):
-    return colormaps[name].resampled(n)
-
-
 def _image_axes(ax, image, title, **kwargs):
     ax.imshow(image, **kwargs)
     ax.set_title(title)
     ax.set_axis_off()
-
-
-def show_channels(nuclei: np.ndarray, actin: np.ndarray, rgb: np.ndarray) -> Figure:
-    """Nuclei, actin and their red/blue composite side by side."""
-    fig, axes = _subplots(1, 3, figsize=(10, 3.6))
-    _image_axes(axes[0], nuclei, "channel 1: nuclei (Hoechst)", cmap="magma")
-    _image_axes(axes[1], actin, "channel 3: actin (phalloidin)", cmap="magma")
-    _image_axes(axes[2], rgb, "composite: nuclei red, actin blue")
-    return fig
-
-
-def plot_histograms(counts: Mapping[str, np.ndarray], xlim: tuple[float, float] = (0, LEVELS),
-                    log: bool = False, xlabel: str = GREY) -> Figure:
-    """One bar histogram per named channel, sharing both axes.
-
-    Parameters
-    ----------
-    counts : mapping of str to ndarray, shape (bins,)
-        Pixel counts per grey level (or per equal-width bin over ``xlim``).
-    """
-    fig, axes = _subplots(len(counts), 1, sharex=True, sharey=True,
-                             figsize=(7, 1.9 * len(counts)), squeeze=False)
-    for ax, (name, values) in zip(axes[:, 0], counts.items()):
-        edges = np.linspace(0, LEVELS, len(values) + 1)
-        ax.stairs(values, edges, fill=True, color="#3b528b")
-        ax.set_title(name)
-        ax.set_ylabel("pixels")
-        ax.set_yscale("log" if log else "linear")
-    axes[-1, 0].set_xlim(*xlim)
-    axes[-1, 0].set_xlabel(xlabel)
-    return fig
-
-
-def plot_distributions(values: Mapping[str, np.ndarray], bins: int | np.ndarray = 64,
-                       xlabel: str = GREY) -> Figure:
-    """Histogram of each named array of values, one panel each, shared x axis."""
-    fig, axes = _subplots(len(values), 1, figsize=(7, 1.9 * len(values)), sharex=True, squeeze=False)
-    for ax, (name, data) in zip(axes[:, 0], values.items()):
-        ax.hist(np.ravel(data), bins=bins, color="#3b528b")
-        ax.set_title(name)
-        ax.set_ylabel("pixels")
-        ax.set_yscale("log")
-    axes[-1, 0].set_xlabel(xlabel)
-    return fig
-
-
-def compare_images(images: Mapping[str, np.ndarray], **imshow) -> Figure:
-    """Several images of the same scene in one row, titled by their keys."""
-    fig, axes = _subplots(1, len(images), figsize=(3.6 * len(images), 3.8),
-                             squeeze=False)
-    for ax, (title, image) in zip(axes[0], images.items()):
-        _image_axes(ax, image, title, **imshow)
-    return fig
 
 
 def plot_pixel_pairs(first: np.ndarray, second: np.ndarray, counts: np.ndarray,
@@ -120,97 +63,21 @@ def plot_pixel_pairs(first: np.ndarray, second: np.ndarray, counts: np.ndarray,
     return fig
 
 
-def show_rois(image: np.ndarray, rois: Mapping[str, Roi]) -> Figure:
-    """An image with named rectangles drawn on it, and each crop beside it."""
-    fig, axes = _subplots(1, 1 + len(rois), figsize=(4 + 2.6 * len(rois), 4),
-                             width_ratios=[1.6] + [1] * len(rois))
-    axes[0].imshow(image)
-    axes[0].set_axis_off()
-    for (name, roi), colour, ax in zip(rois.items(), ("white", "yellow", "cyan", "orange"), axes[1:]):
-        axes[0].add_patch(Rectangle((roi.x - 0.5, roi.y - 0.5), roi.w, roi.h, edgecolor=colour, fill=False, lw=1.5))
-        axes[0].annotate(name, (roi.x, roi.y + roi.h + 4), color=colour, fontsize=9, va="top")
-        ax.imshow(image[roi.slices])
-        ax.set_title(f"{name}: x={roi.x}, y={roi.y}, {roi.w}x{roi.h}", fontsize=9)
-        ax.set_axis_off()
-    return fig
-
-
-def plot_roi_histograms(channels: Mapping[str, np.ndarray], rois: Mapping[str, Roi]) -> Figure:
-    """Grey-level distributions inside each rectangle against the whole image.
-
-    Densities (fractions of each region's pixels) are shown, so a small
-    region and the full image share one axis.
-    """
-    fig, axes = _subplots(len(channels), 1, figsize=(7, 2.4 * len(channels)),
-                             sharex=True, squeeze=False)
-    bins = np.arange(0, LEVELS + 8, 8)
-    for ax, (name, image) in zip(axes[:, 0], channels.items()):
-        ax.hist(image.ravel(), bins=bins, density=True, color="#3b528b", alpha=0.6, label="whole image")
-        for (roi_name, roi), colour in zip(rois.items(), ("#5ec962", "#fde725", "#440154")):
-            ax.hist(image[roi.slices].ravel(), bins=bins, density=True, histtype="step", lw=2,
-                    color=colour, label=roi_name)
-        ax.set_yscale("log")
-        ax.set_title(name)
-        ax.set_ylabel("fraction of pixels per level")
-        ax.legend(fontsize=8)
-    axes[-1, 0].set_xlabel(GREY)
-    return fig
-
-
-def plot_cluster_maps(maps: Mapping[str, np.ndarray]) -> Figure:
-    """Cluster label maps in a grid; colours follow cluster brightness order."""
-    n = len(maps)
-    cols = min(n, 5)
-    rows = int(np.ceil(n / cols))
-    fig, axes = _subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    for ax, (title, labels) in zip(axes.ravel(), maps.items()):
-        k = int(labels.max()) + 1
-        ax.imshow(labels, cmap=_cmap("viridis", k), vmin=-0.5, vmax=k - 0.5, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
-    return fig
-
-
-def plot_cluster_scatter(features: np.ndarray, labels: np.ndarray,
-                         names: tuple[str, str] = ("nuclei", "actin")) -> Figure:
-    """Pixel pairs coloured by cluster (label 0 = darkest cluster).
-
-    Each distinct (feature, label) row is drawn once: identical pixels
-    would only overdraw each other.
-    """
-    fig, ax = _subplots(figsize=(5, 4.5))
-    k = int(labels.max()) + 1
-    rows = np.unique(np.column_stack([features, labels]), axis=0)
-    points = ax.scatter(rows[:, 0], rows[:, 1], c=rows[:, 2], s=2, cmap=_cmap("viridis", k),
-                        vmin=-0.5, vmax=k - 0.5, rasterized=True)
-    fig.colorbar(points, ax=ax, label="cluster", ticks=range(k))
-    ax.set_xlabel(f"{names[0]}, {GREY}")
-    ax.set_ylabel(f"{names[1]}, {GREY}")
-    return fig
-
-
-def plot_cluster_proportions(table: pd.DataFrame) -> Figure:
-    """Stacked bars of cluster proportions for each method and k."""
-    methods = list(dict.fromkeys(table["method"]))
-    fig, axes = _subplots(1, len(methods), figsize=(5 * len(methods), 3.4),
-                             sharey=True, squeeze=False)
-    for ax, method in zip(axes[0], methods):
-        part = table[table.method == method].pivot(index="k", columns="cluster", values="proportion").fillna(0)
-        bottom = np.zeros(len(part))
-        cmap = _cmap("viridis", part.shape[1])
-        for cluster in part.columns:
-            ax.bar(part.index, part[cluster], bottom=bottom, color=cmap(cluster), label=f"cluster {cluster}")
-            bottom += part[cluster].to_numpy()
-        ax.set_title(method)
-        ax.set_xlabel("number of clusters k")
-    axes[0, 0].set_ylabel("fraction of pixels")
-    axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
-    return fig
-
-
 def random_label_cmap(n: int = 2**12, seed: int = 3) -> ListedColormap:
-    """Random bright colours for instance labels, background transparent."""
+    """Random bright colours for instance labels, background transparent.
+
+    Parameters
+    ----------
+    n : int
+        Number of colours; label ``k`` gets colour ``k % n``.
+    seed : int
+        Seed of the colours.
+
+    Returns
+    -------
+    ListedColormap
+        Colour 0 (background) fully transparent.
+    """
     rng = np.random.default_rng(seed)
     colours = np.column_stack([rng.uniform(0.3, 1.0, (n, 3)), np.ones(n)])
     colours[0] = (0, 0, 0, 0)
@@ -219,7 +86,7 @@ def random_label_cmap(n: int = 2**12, seed: int = 3) -> ListedColormap:
 
 def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarray | None = None,
                       title: str = "", image_title: str = "") -> Figure:
-    """An image, its instance labels overlaid and (optionally) numbered.
+    """An image, and beside it the same image with each object outlined and numbered.
 
     Parameters
     ----------
@@ -240,11 +107,11 @@ def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarr
     fig, axes = _subplots(1, 2, figsize=(10, 5.2))
     _image_axes(axes[0], image, image_title, cmap="gray")
     axes[1].imshow(image, cmap="gray")
-    axes[1].imshow(labels, cmap=random_label_cmap(), alpha=0.5, interpolation="nearest",
-                   vmin=0, vmax=2**12 - 1)
+    outlines = np.where(find_boundaries(labels, mode="inner"), labels, 0)
+    axes[1].imshow(outlines, cmap=random_label_cmap(), interpolation="nearest", vmin=0, vmax=2**12 - 1)
     if centroids is not None:
         for number, (row, col) in enumerate(centroids, start=1):
-            axes[1].annotate(str(number), (col, row), color="white", fontsize=6.5, ha="center", va="center",
+            axes[1].annotate(str(number), (col, row), color="white", fontsize=6, ha="center", va="center",
                              path_effects=[patheffects.withStroke(linewidth=1.5, foreground="black")])
     axes[1].set_title(title)
     axes[1].set_axis_off()

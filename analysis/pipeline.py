@@ -82,7 +82,7 @@ def validate_segmentation(
     pairs: Sequence[ImagePair], methods: Sequence[str], model: LoadedModel | None = None,
     channel: str = "nuclei",
 ) -> pd.DataFrame:
-    """Score each method on each pair against the ground-truth foreground.
+    """Score each method on each pair against the hand-corrected foreground masks.
 
     Parameters
     ----------
@@ -111,24 +111,3 @@ def validate_segmentation(
                 "method": method_label(method, model),
             } | score(segment(image, method, model), truth, truth_instances))
     return pd.DataFrame(rows)
-
-
-def compare_counts(counts: Sequence[pd.DataFrame], scores: pd.DataFrame) -> pd.DataFrame:
-    """Nuclei per image side by side for several methods and the ground truth.
-
-    Parameters
-    ----------
-    counts : sequence of DataFrame
-        Outputs of :func:`count_nuclei` (``image``, ``method``, ``n_nuclei``).
-    scores : DataFrame
-        Output of :func:`validate_segmentation`, for ``n_truth_instances``.
-
-    Returns
-    -------
-    DataFrame
-        One row per image: a column per method and ``ground truth
-        (instances)``, in image order.
-    """
-    wide = pd.concat(counts).pivot(index="image", columns="method", values="n_nuclei")
-    truth = scores.drop_duplicates("image").set_index("image")["n_truth_instances"]
-    return wide.assign(**{"ground truth (instances)": truth}).reset_index().rename_axis(columns=None)

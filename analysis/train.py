@@ -10,6 +10,7 @@ held-out evaluation.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from .data import PROJECT_ROOT, dataset_pairs, foreground_path, load_image, load_mask
+from .data import dataset_pairs, foreground_path, load_image, load_mask
 from .instances import split_touching
 from .segment import PROJECT_MODEL, normalise_for_network
 
@@ -154,8 +155,30 @@ def train_model(
     return record
 
 
+def previous_history(card: Path) -> str:
+    """The History section of an existing model card ("" when there is none).
+
+    Parameters
+    ----------
+    card : Path
+        A ``MODEL_CARD.md``, which may not exist.
+
+    Returns
+    -------
+    str
+        The section's text without its heading, stripped.
+    """
+    if not card.is_file():
+        return ""
+    match = re.search(r"^## History\n(.*?)(?=^## |\Z)", card.read_text(), re.MULTILINE | re.DOTALL)
+    return match.group(1).strip() if match else ""
+
+
 def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path:
     """Evaluate a trained model on both wells and write ``MODEL_CARD.md``.
+
+    The History section keeps whatever the folder's previous card recorded
+    and appends ``history`` below it; it is never replaced.
 
     Parameters
     ----------
@@ -163,7 +186,7 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
         Folder with ``config.json``, ``thresholds.json``, ``weights_best.h5``
         and the ``training.json`` record of :func:`train_model`.
     history : str
-        Free text on how this model came about (revisions), put in the card.
+        What this run adds to the record (e.g. a dated line on the run).
 
     Returns
     -------
@@ -183,6 +206,7 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
     by_well = summarise_by_well(scores)
     weights = model_dir / "weights_best.h5"
     settings = record["settings"]
+    recorded = "\n\n".join(part for part in (previous_history(model_dir / "MODEL_CARD.md"), history.strip()) if part)
     columns = ["image", "method", "dice", "iou", "area_ratio", "n_predicted", "n_truth_instances", "count_error"]
     card = f"""# Model card: `{model_dir.name}`
 
@@ -218,7 +242,7 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
   intensity scale 0.6-2 and shift +-0.2, isotropic zoom {settings['zoom_range']} (log-uniform).
 - Time: {record['train_seconds']:.0f} s on 2 CPU cores (tensorflow-cpu), thresholds extra.
 
-## Evaluation against the ground-truth foreground (channel 1)
+## Evaluation against the hand-corrected foreground masks (channel 1)
 
 Dice and IoU of the predicted foreground; counts against the instances derived
 from the masks by the rule above. `otsu` is a plain Otsu threshold of the raw
@@ -232,12 +256,14 @@ Per image:
 {scores[columns].to_markdown(index=False, floatfmt=".3f")}
 
 ## History
-{history or "First and only training run."}
+{recorded}
 
 ## Limits
 - Two wells of one plate, one microscope: other stains, magnifications or cell
-  lines need checking against their own ground truth.
-- The ground-truth instance counts come from a rule, not from human counting.
+  lines need checking against their own reference data.
+- The reference instance counts are derived from the foreground masks by a rule,
+  not counted by a person; the same rule made the training targets, which
+  favours this model and the watershed baseline when counts are compared.
 """
     target = model_dir / "MODEL_CARD.md"
     target.write_text(card)

@@ -1,4 +1,4 @@
-"""Agreement of a segmentation with the ground-truth foreground masks."""
+"""Agreement of a segmentation with the hand-corrected foreground masks."""
 
 from __future__ import annotations
 

@@ -35,14 +35,6 @@ def test_unknown_method_is_refused():
         cluster.fit_labels(np.zeros((4, 2)), 2, "dbscan")
 
 
-def test_label_map_has_image_shape(sweep):
-    labels = sweep["gmm", 3]
-    image = cluster.label_image(labels, (512, 512))
-    assert image.shape == (512, 512)
-    with pytest.raises(ValueError, match="cannot fill"):
-        cluster.label_image(labels[:-1], (512, 512))
-
-
 def test_models_are_fitted_on_a_fixed_sample():
     first = cluster.fit_sample(1000, size=10)
     assert len(set(first)) == 10 and np.array_equal(first, cluster.fit_sample(1000, size=10))
