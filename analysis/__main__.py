@@ -103,7 +103,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
         print(path)
     executed = ", ".join(result["executed"]) or "none"
-    print(f"executed: {executed}; from cache: {', '.join(result['cached']) or 'none'}; "
+    built = "outputs already up to date" if result["up_to_date"] else "outputs written"
+    print(f"executed: {executed}; from cache: {', '.join(result['cached']) or 'none'}; {built}; "
           f"{result['seconds']:.1f} s", file=sys.stderr)
 
 

@@ -53,6 +53,8 @@ ASSETS = Path(__file__).with_name("render_assets")
 CACHE_ENV = "ANALYSIS_RENDER_CACHE"
 #: The whole lesson as one PDF, beside the pages.
 PDF_NAME = "lesson.pdf"
+#: File in the output folder recording what the site was built from (:func:`site_key`).
+STAMP = ".render-stamp"
 CELL_TIMEOUT_S = 900
 
 _INLINE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
@@ -585,6 +587,7 @@ def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = Fal
     dict
         ``pages`` (HTML paths), ``notebooks``, ``pdf``, ``tables``,
         ``screens`` (PNG paths, empty without Chromium),
+        ``up_to_date`` (the outputs already matched and were kept),
         ``executed`` and ``cached`` (page names), ``seconds``.
     """
     start = time.perf_counter()
@@ -597,24 +600,71 @@ def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = Fal
         page.episode = number
     execute_pages(pages, project, force)
     site = project.pages[0].parent.relative_to(project.root)
+    stamp = site_key(project, pages)
+    expected = [out / site / f"{p.stem}.{suffix}" for p in pages
+                for suffix in (("html", "ipynb") if p.executes else ("html",))]
+    up_to_date = (out / STAMP).is_file() and (out / STAMP).read_text() == stamp and all(
+        path.is_file() for path in [*expected, out / site / PDF_NAME])
+    shots = sorted((out / "screens").glob("*.png")) if up_to_date else []
+    if not up_to_date:
+        shots = _build_site(project, pages, out, site, stamp, screenshots)
+    site_dir = out / site
+    return {
+        "pages": [site_dir / f"{p.stem}.html" for p in pages],
+        "notebooks": [site_dir / f"{p.stem}.ipynb" for p in pages if p.executes],
+        "pdf": site_dir / PDF_NAME, "tables": out / "tables",
+        "screens": [out / "screens" / p.name for p in shots], "up_to_date": up_to_date,
+        "executed": [p.stem for p in pages if p.executes and not p.cached],
+        "cached": [p.stem for p in pages if p.cached], "seconds": time.perf_counter() - start,
+    }
+
+
+def site_key(project: Project, pages: list[Page]) -> str:
+    """SHA-256 over everything the built site is made of.
+
+    The executed pages (outputs included), every page's front matter and
+    text, ``_quarto.yml``, the project's CSS, the renderer's assets and the
+    package's code: when it matches the stamp left by the last build, the
+    outputs are up to date.
+    """
+    digest = hashlib.sha256()
+    digest.update(yaml.safe_dump(project.config, sort_keys=True).encode())
+    for page in pages:
+        digest.update(json.dumps(page.front, sort_keys=True, default=str).encode())
+        for cell in page.notebook.cells:  # not the cells' ids, which jupytext draws at random
+            outputs = json.dumps(cell.get("outputs", []), sort_keys=True)
+            digest.update(f"{cell.cell_type}\0{cell.source}\0{outputs}\0".encode())
+    css = project.format_options("html").get("css", [])
+    files = [project.root / c for c in ([css] if isinstance(css, str) else css)]
+    files += sorted(ASSETS.iterdir()) + sorted(Path(__file__).parent.glob("*.py"))
+    for path in files:
+        digest.update(f"{path.name}\0{sha256(path) if path.is_file() else 'missing'}\0".encode())
+    return digest.hexdigest()
+
+
+def _build_site(project: Project, pages: list[Page], out: Path, site: Path, stamp: str,
+                screenshots: bool) -> list[Path]:
+    """Convert the executed pages into the site, notebooks, PDF and tables; returns screenshots."""
+    by_stem = {page.stem: page for page in pages}
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}-", dir=out.parent) as tmp:
         build = Path(tmp)
         pages_dir, tables, assets = build / site, build / "tables", build / "assets"
         for folder in (pages_dir, tables, assets):
             folder.mkdir(parents=True)
-        html, notebooks, sections, inline, times = [], [], [], [], []
+        notebooks, inline, times = [], [], []
+        bodies = [_fill_listing(page_markdown(page, assets, tables), page, by_stem) for page in pages]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # pandoc runs as a child process
+            pdf_job = pool.submit(write_pdf, project, [_pdf_section(p, b) for p, b in zip(pages, bodies)], assets)
+            html = list(pool.map(lambda job: write_html(project, *job, assets), zip(pages, bodies)))
+            pdf = pdf_job.result()
         for page in pages:
-            body = _fill_listing(page_markdown(page, assets, tables), page, by_stem)
-            html.append(write_html(project, page, body, assets))
-            sections.append(_pdf_section(page, body))
             if page.executes:
                 notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
                 notebooks.append(pages_dir / f"{page.stem}.ipynb")
                 nbformat.write(notebook, notebooks[-1])
                 inline += [{"page": page.stem} | value for value in page.inline]
                 times.append(section_times(page))
-        pdf = write_pdf(project, sections, assets)
         for path in [*html, pdf]:
             os.replace(path, pages_dir / path.name)
         write_csv(pd.DataFrame(inline, columns=["page", "expression", "value"]), tables / "inline_values.csv")
@@ -624,12 +674,9 @@ def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = Fal
         shots = []
         if screenshots and chromium_paths():
             shots = screenshot_pages([pages_dir / p.name for p in html], build / "screens")
+        (build / STAMP).write_text(stamp)
         _replace(build, out)
-    site_dir = out / site
-    return {
-        "pages": [site_dir / p.name for p in html], "notebooks": [site_dir / p.name for p in notebooks],
-        "pdf": site_dir / PDF_NAME, "tables": out / "tables",
-        "screens": [out / "screens" / p.name for p in shots],
-        "executed": [p.stem for p in pages if p.executes and not p.cached],
-        "cached": [p.stem for p in pages if p.cached], "seconds": time.perf_counter() - start,
-    }
+    if not shots:  # screenshots of an older build would no longer match the pages
+        shutil.rmtree(out / "screens", ignore_errors=True)
+    return [out / "screens" / p.name for p in shots]
+

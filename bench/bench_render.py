@@ -27,11 +27,15 @@ def timed(command: list[str], cwd: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
-def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]]:
-    """Cold and cached render times of the project in ``checkout``."""
+def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float], list[float]]:
+    """Cold, cached and no-op render times of the project in ``checkout``.
+
+    Cold: empty execution cache. Cached: executions reused, documents built
+    again (the output folder's stamp removed first). No-op: nothing changed.
+    """
     import os
 
-    cold, cached = [], []
+    cold, cached, noop = [], [], []
     mirror = mirror_dir()
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
@@ -42,14 +46,17 @@ def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]
                 env["BBBC008_MIRROR"] = str(mirror)
             command = [sys.executable, "-m", "analysis", "report", "--out", str(Path(tmp) / "out")]
             cold.append(timed([*command, "--force"], checkout, env))
+            (Path(tmp) / "out" / ".render-stamp").unlink(missing_ok=True)
             cached.append(timed(command, checkout, env))
-    return cold, cached
+            noop.append(timed(command, checkout, env))
+    return cold, cached, noop
 
 
-def summary(name: str, cold: list[float], cached: list[float]) -> str:
+def summary(name: str, cold: list[float], cached: list[float], noop: list[float]) -> str:
     runs = ", ".join(f"{c:.1f}" for c in cold)
     return (f"{name}: cold median {statistics.median(cold):.1f} s ({runs}); "
-            f"cached median {statistics.median(cached):.1f} s")
+            f"cached median {statistics.median(cached):.1f} s; "
+            f"unchanged median {statistics.median(noop):.1f} s")
 
 
 def main() -> None:

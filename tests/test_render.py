@@ -226,7 +226,11 @@ def test_one_pdf_of_all_pages_on_a4(mini_site):
 def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, mini_site, cache_env):
     root, out = mini_site
     again = run_cli("report", "--project", root, "--out", out, env=cache_env)
-    assert again.returncode == 0 and "executed: none; from cache: page" in again.stderr
+    assert again.returncode == 0 and "executed: none; from cache: page; outputs already up to date" in again.stderr
+    (root / "site" / "style.css").write_text("body { color: #654321; }")
+    restyled = run_cli("report", "--project", root, "--out", out, env=cache_env)
+    assert "executed: none; from cache: page; outputs written" in restyled.stderr
+    assert "#654321" in (out / "site" / "index.html").read_text()
     page = root / "site" / "page.qmd"
     page.write_text(page.read_text().replace("6 * 7", "6 * 8"))
     changed = run_cli("report", "--project", root, "--out", out, env=cache_env)
