@@ -24,6 +24,11 @@ def test_histogram_counts_every_pixel_once():
     assert counts.sum() == image.size
 
 
+def test_histogram_has_a_bin_per_level_even_for_a_dark_image():
+    counts = explore.intensity_histogram(np.array([[0, 1, 1]], dtype=np.uint8))
+    assert counts.shape == (256,) and counts[:3].tolist() == [1, 2, 0] and not counts[3:].any()
+
+
 def test_histograms_of_all_images(pairs, num_regression):
     columns = {}
     for pair in pairs:
@@ -44,6 +49,14 @@ def test_whole_stack_equalisation_loses_contrast(first_pair):
     for c_own, c_rgb in ((0, 0), (1, 2)):
         assert whole[..., c_rgb].min() > 1 / 3
         assert whole[..., c_rgb].std() < 0.75 * per_channel[..., c_own].std()
+
+
+def test_each_channel_is_equalised_on_its_own(first_pair):
+    nuclei, actin = first_pair
+    together = explore.equalize_channels(np.stack([nuclei, actin], axis=-1))
+    other = explore.equalize_channels(np.stack([nuclei, np.zeros_like(actin)], axis=-1))
+    np.testing.assert_array_equal(together[..., 0], other[..., 0])  # the partner does not matter
+    np.testing.assert_array_equal(together[..., 1], explore.equalize_channels(actin[..., None])[..., 0])
 
 
 def equalisation_rows(first_pair):
@@ -99,10 +112,12 @@ def test_binned_kde_equals_scipy_kde(first_pair):
     np.testing.assert_allclose(grid[points[:, 0], points[:, 1]], reference(points.T), rtol=1e-6, atol=1e-12)
 
 
-def test_histogram_2d_keeps_every_pixel(first_pair):
-    counts, edges = explore.histogram_2d(*first_pair, bins=50)
-    assert counts.shape == (50, 50) and counts.sum() == 512 * 512
-    assert edges[0] == 0 and edges[-1] == 256
+def test_histogram_2d_bins_cover_the_grey_levels():
+    first = np.array([0, 5, 6, 255, 255], dtype=np.uint8)
+    second = np.array([0, 0, 0, 250, 255], dtype=np.uint8)
+    counts, edges = explore.histogram_2d(first, second, bins=50)  # bins 5.12 levels wide
+    assert counts.shape == (50, 50) and edges[0] == 0 and edges[-1] == 256
+    assert counts[0, 0] == 2 and counts[1, 0] == 1 and counts[49, 48] == 1 and counts[49, 49] == 1
 
 
 def test_crop_rejects_rectangles_outside_the_image(first_pair):

@@ -151,3 +151,24 @@ def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
     first = validation[(validation.image == pairs[0].name) & (validation.method == "stardist (project)")]
     assert first.n_predicted.item() == len(centres)
+
+
+# The tables the lesson shows (provenance excepted: it describes the machine).
+PINNED_TABLES = ("pairs", "validation", "by-well", "cluster-shares", "ex8-counts", "ex9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PINNED_TABLES)
+def test_lesson_tables_are_pinned(lesson_site, name, dataframe_regression):
+    table = pd.read_csv(lesson_site / "tables" / f"{name}.csv")
+    # Scores to 0.002 (as in test_validate), shares to 1e-4 (as in
+    # test_cluster); counts and names exactly.
+    dataframe_regression.check(table, basename=f"table_{name}",
+                               default_tolerance={"atol": 2e-3 if name != "cluster-shares" else 1e-4, "rtol": 0})
+
+
+@pytest.mark.slow
+def test_every_inline_value_is_pinned(lesson_site, data_regression):
+    values = pd.read_csv(lesson_site / "tables" / "inline_values.csv", dtype=str)
+    data_regression.check({page: [f"{row.expression} = {row.value}" for row in rows.itertuples()]
+                           for page, rows in values.groupby("page", sort=False)})

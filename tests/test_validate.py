@@ -1,4 +1,4 @@
-"""Validation against the BBBC008 ground truth, the held-out well included."""
+"""Validation against the hand-corrected foreground masks, the held-out well included."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,10 @@ import pytest
 from analysis import segment, validate
 from analysis.pipeline import validate_segmentation
 
-# Dice pinned to 0.002: a few boundary pixels of 512 x 512 may differ between
-# CPUs' floating-point paths in the network; the classical methods are exact.
+# Dice and IoU pinned to 0.002 (a few boundary pixels of 512 x 512) against
+# floating-point differences in the network between CPUs. Object counts are
+# integers, which pytest-regressions compares exactly: any change in a count
+# is a real change and fails.
 DICE_ATOL = 0.002
 
 
@@ -19,6 +21,16 @@ def test_dice_and_iou_of_simple_masks():
     assert validate.dice(a, b) == 0.5 and validate.iou(a, b) == pytest.approx(1 / 3)
     assert validate.dice(a, a) == validate.iou(a, a) == 1.0
     assert validate.dice(b & False, a & False) == 1.0
+
+
+def test_dice_of_masks_of_different_areas():
+    large = np.zeros((4, 4), bool)
+    large[:2] = True  # 8 pixels
+    small = np.zeros((4, 4), bool)
+    small[0, :2] = True  # 2 pixels, inside the large mask
+    assert validate.dice(small, large) == pytest.approx(2 * 2 / (2 + 8))
+    assert validate.dice(large, small) == validate.dice(small, large)
+    assert validate.iou(small, large) == pytest.approx(2 / 8)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +47,7 @@ def test_held_out_well_beats_plain_otsu(scores):
 @pytest.mark.slow
 def test_dice_per_image(scores, dataframe_regression):
     table = scores[["image", "method", "dice", "iou", "n_predicted", "n_truth_instances"]]
-    dataframe_regression.check(table.reset_index(drop=True), default_tolerance={"atol": DICE_ATOL, "rtol": 0},
-                               tolerances={"n_predicted": {"rtol": 0.02}})
+    dataframe_regression.check(table.reset_index(drop=True), default_tolerance={"atol": DICE_ATOL, "rtol": 0})
 
 
 @pytest.mark.slow
@@ -46,5 +57,4 @@ def test_nuclei_model_on_actin(pairs, dataframe_regression):
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
     dataframe_regression.check(table[["image", "dice", "iou", "area_ratio", "n_predicted"]],
-                               default_tolerance={"atol": DICE_ATOL, "rtol": 0},
-                               tolerances={"n_predicted": {"rtol": 0.05}})
+                               default_tolerance={"atol": DICE_ATOL, "rtol": 0})
