@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: report test
+.PHONY: report test test-fast
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,3 +18,7 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The tests not marked slow: no network inference, lesson render or browser.
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -m "not slow"

@@ -1,16 +1,50 @@
-"""Shared fixtures: the verified data set and a command-line runner."""
+"""Shared fixtures: the verified data set, a command-line runner, the rendered lesson.
+
+The tests keep every file they make outside the checkout: the data cache and
+the render cache live in a temporary folder for the session (children
+inherit the variables), and a session fixture fails if any file of the
+checkout appeared, changed or vanished.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis import data
+
+_SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
+os.environ["BBBC008_CACHE"] = str(Path(_SESSION_DIR.name) / "data-cache")
+os.environ["ANALYSIS_RENDER_CACHE"] = str(Path(_SESSION_DIR.name) / "render-cache")
+# Bytecode caches are not results; everything else in the checkout must stay as it was.
+_SKIPPED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def checkout_files(root: Path = data.PROJECT_ROOT) -> dict[str, int]:
+    """Every file of the checkout with its modification time (ns)."""
+    files = {}
+    for folder, names, filenames in os.walk(root):
+        names[:] = [n for n in names if n not in _SKIPPED]
+        for name in filenames:
+            path = Path(folder) / name
+            files[str(path.relative_to(root))] = path.stat().st_mtime_ns
+    return files
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_untouched():
+    """Fail the session if a test wrote into the checkout."""
+    before = checkout_files()
+    yield
+    after = checkout_files()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert changed == [], f"the tests wrote into the checkout: {changed[:10]}"
 
 
 @pytest.fixture(scope="session")

@@ -155,14 +155,18 @@ def test_includes_are_expanded_and_missing_ones_named(tmp_path):
         render.expand_includes("{{< include gone.md >}}", tmp_path)
 
 
-@pytest.fixture
-def mini_site(tmp_path, cache_env):
-    root = make_project(tmp_path / "project")
-    out = tmp_path / "out"
-    result = run_cli("report", "--project", root, "--out", out, env=cache_env)
+def render_mini(folder):
+    root = make_project(folder / "project")
+    out = folder / "out"
+    result = run_cli("report", "--project", root, "--out", out, env={render.CACHE_ENV: str(folder / "cache")})
     assert result.returncode == 0, result.stderr
     assert "executed: page" in result.stderr
     return root, out
+
+
+@pytest.fixture(scope="module")
+def mini_site(tmp_path_factory):
+    return render_mini(tmp_path_factory.mktemp("mini"))
 
 
 def test_site_pages_navbar_and_links(mini_site):
@@ -223,8 +227,8 @@ def test_one_pdf_of_all_pages_on_a4(mini_site):
     assert "Welcome" in text and "1.1 The result" in text and "Figure 1" in text
 
 
-def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, mini_site, cache_env):
-    root, out = mini_site
+def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, cache_env):
+    root, out = render_mini(tmp_path)
     again = run_cli("report", "--project", root, "--out", out, env=cache_env)
     assert again.returncode == 0 and "executed: none; from cache: page; outputs already up to date" in again.stderr
     (root / "site" / "style.css").write_text("body { color: #654321; }")
