@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: report test test-fast
+.PHONY: report test test-fast lint
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,13 @@ $(STAMP): requirements.lock pyproject.toml
 report: $(STAMP)
 	$(VENV)/bin/python -m analysis report
 
-test: $(STAMP)
+# Lint and format check first, then every test.
+test: lint
 	$(VENV)/bin/python -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The tests not marked slow: no network inference, lesson render or browser.
 test-fast: $(STAMP)

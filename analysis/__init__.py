@@ -8,10 +8,12 @@ Modules, in the order data flows through them:
 - :mod:`analysis.instances` -- instance labels from foreground masks
 - :mod:`analysis.segment` -- StarDist models, watershed baseline, per-object tables
 - :mod:`analysis.train` -- the project's StarDist model and its model card
-- :mod:`analysis.validate` -- Dice and IoU against the hand-corrected foreground masks, counts against instances derived from them
+- :mod:`analysis.validate` -- Dice and IoU against the hand-corrected foreground masks,
+  counts against instances derived from them
 - :mod:`analysis.pipeline` -- the steps run over many image pairs
 - :mod:`analysis.figures`, :mod:`analysis.display` -- figures and tables
-- :mod:`analysis.render`, :mod:`analysis.provenance` -- the rendered report
+- :mod:`analysis.render`, :mod:`analysis.notebook`, :mod:`analysis.browser`,
+  :mod:`analysis.provenance` -- the rendered lesson website, its notebooks and checks
 
 The command line is ``python -m analysis``.
 """

@@ -20,6 +20,13 @@ def _images(args: argparse.Namespace):
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:
+    """Verify every data file and keep it in the cache; print the folders.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     from .data import fetch_all
 
     for kind in ("images", "foreground"):
@@ -27,6 +34,13 @@ def cmd_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> None:
+    """Write per-channel intensity statistics of each pair as CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     from .output import write_csv
     from .pipeline import summarise
 
@@ -34,6 +48,13 @@ def cmd_summary(args: argparse.Namespace) -> None:
 
 
 def cmd_count(args: argparse.Namespace) -> None:
+    """Segment the nuclei of each pair, write per-image and per-object CSVs (and figures).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     from .output import write_csv
     from .pipeline import count_nuclei
     from .segment import load_model
@@ -50,9 +71,13 @@ def cmd_count(args: argparse.Namespace) -> None:
         args.figures.mkdir(parents=True, exist_ok=True)
         for pair in pairs:
             centres = objects.loc[objects.image == pair.name, ["centroid_row", "centroid_col"]].to_numpy()
-            fig = figures.show_segmentation(load_image(pair.nuclei), labels[pair.name], centres,
-                                            title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}",
-                                            image_title=f"nuclei (channel {NUCLEI_CHANNEL})")
+            fig = figures.show_segmentation(
+                load_image(pair.nuclei),
+                labels[pair.name],
+                centres,
+                title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}",
+                image_title=f"nuclei (channel {NUCLEI_CHANNEL})",
+            )
             with atomic_path(args.figures / f"{pair.well}_f{pair.field}_{args.method}.png") as tmp:
                 fig.savefig(tmp, dpi=150)
         with atomic_path(args.figures / f"counts_{args.method}.png") as tmp:
@@ -62,6 +87,13 @@ def cmd_count(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
+    """Score methods against the hand-corrected masks; write per-image and per-well CSVs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     from .output import write_csv
     from .pipeline import validate_segmentation
     from .segment import load_model
@@ -75,6 +107,13 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    """Train a StarDist model on well A24 into a new folder (or in place with --overwrite).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     import time
 
     from .segment import PROJECT_MODEL
@@ -90,12 +129,21 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise AnalysisError(model_dir, "already holds a trained model; pass --overwrite to retrain it")
     settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
     record = train_model(settings, model_dir)
-    entry = (f"{time.strftime('%Y-%m-%d')}: trained with `python -m analysis train` "
-             f"({settings.epochs} epochs x {settings.steps_per_epoch} steps, {record['train_seconds']:.0f} s).")
+    entry = (
+        f"{time.strftime('%Y-%m-%d')}: trained with `python -m analysis train` "
+        f"({settings.epochs} epochs x {settings.steps_per_epoch} steps, {record['train_seconds']:.0f} s)."
+    )
     print(write_model_card(model_dir, entry))
 
 
 def cmd_report(args: argparse.Namespace) -> None:
+    """Render the lesson website, notebooks and PDF; print the paths written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
     from .data import PROJECT_ROOT
     from .render import render
 
@@ -104,11 +152,20 @@ def cmd_report(args: argparse.Namespace) -> None:
         print(path)
     executed = ", ".join(result["executed"]) or "none"
     built = "outputs already up to date" if result["up_to_date"] else "outputs written"
-    print(f"executed: {executed}; from cache: {', '.join(result['cached']) or 'none'}; {built}; "
-          f"{result['seconds']:.1f} s", file=sys.stderr)
+    print(
+        f"executed: {executed}; from cache: {', '.join(result['cached']) or 'none'}; {built}; "
+        f"{result['seconds']:.1f} s",
+        file=sys.stderr,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser, one sub-command per job.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     from .train import TrainingSettings
 
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
@@ -126,27 +183,42 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
     count.add_argument("--method", default="stardist", help="stardist (default), watershed or otsu")
     count.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
-    count.add_argument("--out", type=Path, required=True,
-                       help="per-image CSV; the per-object table goes to <out>_objects.csv")
+    count.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="per-image CSV; the per-object table goes to <out>_objects.csv",
+    )
     count.add_argument("--figures", type=Path, help="folder for overlay and bar-plot PNGs")
     count.set_defaults(run=cmd_count)
 
-    validate = commands.add_parser("validate", help="Dice and IoU against the hand-corrected masks, counts against instances derived from them")
+    validate = commands.add_parser(
+        "validate",
+        help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
+    )
     validate.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
     validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu"])
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
-    validate.add_argument("--out", type=Path, required=True,
-                          help="per-image CSV; the per-well summary goes to <out>_by_well.csv")
+    validate.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="per-image CSV; the per-well summary goes to <out>_by_well.csv",
+    )
     validate.set_defaults(run=cmd_validate)
 
     train = commands.add_parser("train", help="train the project's StarDist model on well A24")
     train.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
     train.add_argument("--steps", type=int, default=TrainingSettings.steps_per_epoch, help="steps per epoch")
-    train.add_argument("--model-dir", type=Path,
-                       help="output folder (default: a new dated folder beside the project model)")
-    train.add_argument("--overwrite", action="store_true",
-                       help="retrain in place (the project model when --model-dir is not given)")
+    train.add_argument(
+        "--model-dir", type=Path, help="output folder (default: a new dated folder beside the project model)"
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="retrain in place (the project model when --model-dir is not given)",
+    )
     train.set_defaults(run=cmd_train)
 
     report = commands.add_parser("report", help="execute and render the lesson website, notebooks and PDF")
@@ -158,6 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a problem with an input ends it with one line on stderr.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 1 after an input error.
+    """
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

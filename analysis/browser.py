@@ -54,8 +54,14 @@ def headless_chromium(width: int = 1200, height: int = 900) -> Iterator[object]:
         raise RuntimeError("Chromium and chromedriver are needed (Debian: chromium chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = paths[0]
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--allow-file-access-from-files", f"--window-size={width},{height}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--allow-file-access-from-files",
+        f"--window-size={width},{height}",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(paths[1]))
@@ -74,7 +80,8 @@ def broken_images(driver) -> list[str]:
     """Sources (shortened) of images that did not decode (natural width 0)."""
     return driver.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
-        ".map(i => i.src.slice(0, 80));")
+        ".map(i => i.src.slice(0, 80));"
+    )
 
 
 def _ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
@@ -99,8 +106,9 @@ def broken_links(driver, page: Path) -> list[str]:
     followed; local files must exist, and an anchor must be an ``id`` in
     its target page.
     """
-    hrefs = driver.execute_script("return Array.from(document.querySelectorAll('a[href]'))"
-                                  ".map(a => a.getAttribute('href'));")
+    hrefs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));"
+    )
     broken, cache = [], {}
     for href in hrefs:
         parsed = urlparse(href)
@@ -109,15 +117,22 @@ def broken_links(driver, page: Path) -> list[str]:
         target = page if not parsed.path else (page.parent / unquote(parsed.path)).resolve()
         if not target.exists():
             broken.append(href)
-        elif parsed.fragment and target.suffix == ".html" and unquote(parsed.fragment) not in _ids(target, cache):
+        elif (
+            parsed.fragment
+            and target.suffix == ".html"
+            and unquote(parsed.fragment) not in _ids(target, cache)
+        ):
             broken.append(href)
     return broken
 
 
 def horizontal_overflow(driver) -> int:
     """How many CSS pixels the page is wider than the window (0 = no sideways scroll)."""
-    return int(driver.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"))
+    return int(
+        driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
+        )
+    )
 
 
 def smallest_code_px(driver) -> float | None:
@@ -125,7 +140,8 @@ def smallest_code_px(driver) -> float | None:
     return driver.execute_script(
         "const sizes = Array.from(document.querySelectorAll('pre, code'))"
         ".map(e => parseFloat(getComputedStyle(e).fontSize));"
-        "return sizes.length ? Math.min(...sizes) : null;")
+        "return sizes.length ? Math.min(...sizes) : null;"
+    )
 
 
 def folding_works(driver) -> bool | None:
@@ -136,10 +152,13 @@ def folding_works(driver) -> bool | None:
     count = driver.execute_script("return document.querySelectorAll('details').length;")
     if not count:
         return None
-    return bool(driver.execute_script(
-        "return Array.from(document.querySelectorAll('details')).every(d => {"
-        " const s = d.querySelector('summary'); const was = d.open;"
-        " s.click(); const opened = d.open !== was; s.click(); return opened && d.open === was; });"))
+    return bool(
+        driver.execute_script(
+            "return Array.from(document.querySelectorAll('details')).every(d => {"
+            " const s = d.querySelector('summary'); const was = d.open;"
+            " s.click(); const opened = d.open !== was; s.click(); return opened && d.open === was; });"
+        )
+    )
 
 
 def screenshot_pages(pages: list[Path], folder: Path, width: int = 1200, height: int = 1600) -> list[Path]:

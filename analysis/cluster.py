@@ -96,9 +96,7 @@ def proportions(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     return np.bincount(labels.ravel(), minlength=n_clusters) / labels.size
 
 
-def cluster_sweep(
-    features: np.ndarray, ks=range(2, 7), methods=METHODS
-) -> dict[tuple[str, int], np.ndarray]:
+def cluster_sweep(features: np.ndarray, ks=range(2, 7), methods=METHODS) -> dict[tuple[str, int], np.ndarray]:
     """Cluster the same features with several methods and cluster counts.
 
     Parameters
@@ -135,8 +133,14 @@ def cluster_table(features: np.ndarray, sweep: dict[tuple[str, int], np.ndarray]
     for (method, k), labels in sweep.items():
         for cluster, share in enumerate(proportions(labels, k)):
             members = features[labels == cluster]
-            rows.append({
-                "method": method, "k": k, "cluster": cluster, "proportion": float(share),
-                "nuclei": float(members[:, 0].mean()), "actin": float(members[:, 1].mean()),
-            })
+            rows.append(
+                {
+                    "method": method,
+                    "k": k,
+                    "cluster": cluster,
+                    "proportion": float(share),
+                    "nuclei": float(members[:, 0].mean()),
+                    "actin": float(members[:, 1].mean()),
+                }
+            )
     return pd.DataFrame(rows)

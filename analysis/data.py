@@ -100,8 +100,12 @@ def read_manifest(path: Path = MANIFEST) -> list[ManifestEntry]:
     with open(path, newline="") as handle:
         return [
             ManifestEntry(
-                row["kind"], row["file"], int(row["size"]), row["sha256"],
-                row["url"], row["member"],
+                row["kind"],
+                row["file"],
+                int(row["size"]),
+                row["sha256"],
+                row["url"],
+                row["member"],
             )
             for row in csv.DictReader(handle)
         ]
@@ -148,7 +152,10 @@ def _download_member(entry: ManifestEntry, target: Path) -> None:
     archives = cache_dir() / "archives"
     try:
         archive = pooch.retrieve(
-            entry.url, known_hash=None, path=archives, progressbar=True,
+            entry.url,
+            known_hash=None,
+            path=archives,
+            progressbar=True,
             downloader=pooch.HTTPDownloader(timeout=30),
         )
     except Exception as error:  # requests' and urllib's errors alike
@@ -359,9 +366,7 @@ def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
     nuclei = load_image(pair.nuclei)
     actin = load_image(pair.actin)
     if nuclei.shape != actin.shape:
-        raise AnalysisError(
-            pair.actin, f"shape {actin.shape} differs from {pair.nuclei.name} {nuclei.shape}"
-        )
+        raise AnalysisError(pair.actin, f"shape {actin.shape} differs from {pair.nuclei.name} {nuclei.shape}")
     return nuclei, actin
 
 
@@ -400,5 +405,9 @@ def foreground_path(image: Path) -> Path:
 
 def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:
     """One row per pair: its short name and the two file names."""
-    return pd.DataFrame([{"pair": p.name, "channel 1 (nuclei)": p.nuclei.name, "channel 3 (actin)": p.actin.name}
-                         for p in pairs])
+    return pd.DataFrame(
+        [
+            {"pair": p.name, "channel 1 (nuclei)": p.nuclei.name, "channel 3 (actin)": p.actin.name}
+            for p in pairs
+        ]
+    )

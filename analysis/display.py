@@ -35,11 +35,10 @@ def shorten(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
     head = (max_chars - 1) // 5
-    return f"{text[:head]}…{text[len(text) - (max_chars - 1 - head):]}"
+    return f"{text[:head]}…{text[len(text) - (max_chars - 1 - head) :]}"
 
 
-def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS,
-                   max_chars: int = TABLE_MAX_CHARS) -> str:
+def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS, max_chars: int = TABLE_MAX_CHARS) -> str:
     """A pipe table of a DataFrame, as the rendered lesson shows it.
 
     Parameters
@@ -56,8 +55,13 @@ def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS,
     str
         Markdown understood by Jupyter and pandoc alike.
     """
-    shown = table.apply(lambda c: c.map(f"{{:.{digits}f}}".format) if c.dtype.kind == "f"
-                        else c.map(lambda v: shorten(v, max_chars) if isinstance(v, str) else v))
+    shown = table.apply(
+        lambda c: (
+            c.map(f"{{:.{digits}f}}".format)
+            if c.dtype.kind == "f"
+            else c.map(lambda v: shorten(v, max_chars) if isinstance(v, str) else v)
+        )
+    )
     return shown.to_markdown(index=False, disable_numparse=True)
 
 

@@ -1,5 +1,7 @@
-"""Intensity exploration: composites, histograms, equalisation, normalisation,
-pixel-pair densities and regions of interest.
+"""Intensity exploration of two-channel images.
+
+Composites, histograms, equalisation, normalisation, pixel-pair densities
+and regions of interest.
 
 Every function here is pure: arrays in, arrays or tables out.
 """
@@ -86,9 +88,7 @@ def equalize_channels(stack: np.ndarray) -> np.ndarray:
     ndarray of float64, shape (rows, cols, channels)
         Values in [0, 1].
     """
-    return np.stack(
-        [exposure.equalize_hist(stack[..., c]) for c in range(stack.shape[-1])], axis=-1
-    )
+    return np.stack([exposure.equalize_hist(stack[..., c]) for c in range(stack.shape[-1])], axis=-1)
 
 
 def equalize_whole_stack(stack: np.ndarray) -> np.ndarray:
@@ -110,11 +110,11 @@ def equalize_whole_stack(stack: np.ndarray) -> np.ndarray:
     return flat.reshape(stack.shape)
 
 
-def normalise_to_reference(
-    image: np.ndarray, reference: np.ndarray, n_std: float = 1.0
-) -> np.ndarray:
-    """Clip an image to a reference's mean +- n_std standard deviations, then
-    stretch it to 0..255 with OpenCV's min-max normalisation.
+def normalise_to_reference(image: np.ndarray, reference: np.ndarray, n_std: float = 1.0) -> np.ndarray:
+    """Clip an image to a reference's mean +- n_std standard deviations, then stretch it.
+
+    The clipped values are stretched to 0..255 with OpenCV's min-max
+    normalisation.
 
     Parameters
     ----------
@@ -244,9 +244,9 @@ def brightest_roi(image: np.ndarray, w: int, h: int, top: int | None = None) -> 
     means = ndi.uniform_filter(image.astype(np.float64), size=(h, w), mode="constant")
     # uniform_filter centres the window on (row, col); shift to top-left corners
     # and keep only windows that lie fully inside the image.
-    corners = means[h // 2: image.shape[0] - (h - 1 - h // 2), w // 2: image.shape[1] - (w - 1 - w // 2)]
+    corners = means[h // 2 : image.shape[0] - (h - 1 - h // 2), w // 2 : image.shape[1] - (w - 1 - w // 2)]
     if top is not None:
-        corners = corners[top: top + 1]
+        corners = corners[top : top + 1]
     row, col = np.unravel_index(np.argmax(corners), corners.shape)
     return Roi(int(col), int(row) + (top or 0), w, h)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, patheffects
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from skimage.segmentation import find_boundaries
@@ -33,9 +33,14 @@ def _image_axes(ax, image, title, **kwargs):
     ax.set_axis_off()
 
 
-def plot_pixel_pairs(first: np.ndarray, second: np.ndarray, counts: np.ndarray,
-                     edges: np.ndarray, density: np.ndarray,
-                     labels: tuple[str, str] = ("nuclei", "actin")) -> Figure:
+def plot_pixel_pairs(
+    first: np.ndarray,
+    second: np.ndarray,
+    counts: np.ndarray,
+    edges: np.ndarray,
+    density: np.ndarray,
+    labels: tuple[str, str] = ("nuclei", "actin"),
+) -> Figure:
     """Scatter plot, 2-D histogram and kernel density of two channels.
 
     Parameters
@@ -84,8 +89,13 @@ def random_label_cmap(n: int = 2**12, seed: int = 3) -> ListedColormap:
     return ListedColormap(colours)
 
 
-def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarray | None = None,
-                      title: str = "", image_title: str = "") -> Figure:
+def show_segmentation(
+    image: np.ndarray,
+    labels: np.ndarray,
+    centroids: np.ndarray | None = None,
+    title: str = "",
+    image_title: str = "",
+) -> Figure:
     """An image, and beside it the same image with each object outlined and numbered.
 
     Parameters
@@ -111,15 +121,25 @@ def show_segmentation(image: np.ndarray, labels: np.ndarray, centroids: np.ndarr
     axes[1].imshow(outlines, cmap=random_label_cmap(), interpolation="nearest", vmin=0, vmax=2**12 - 1)
     if centroids is not None:
         for number, (row, col) in enumerate(centroids, start=1):
-            axes[1].annotate(str(number), (col, row), color="white", fontsize=6, ha="center", va="center",
-                             path_effects=[patheffects.withStroke(linewidth=1.5, foreground="black")])
+            axes[1].annotate(
+                str(number),
+                (col, row),
+                color="white",
+                fontsize=6,
+                ha="center",
+                va="center",
+                path_effects=[patheffects.withStroke(linewidth=1.5, foreground="black")],
+            )
     axes[1].set_title(title)
     axes[1].set_axis_off()
     return fig
 
 
-def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = None,
-                reference_label: str = "instances derived from the masks") -> Figure:
+def plot_counts(
+    tables: Sequence[pd.DataFrame],
+    reference: pd.Series | None = None,
+    reference_label: str = "instances derived from the masks",
+) -> Figure:
     """Nuclei per image, one bar group per method.
 
     Parameters
@@ -138,11 +158,18 @@ def plot_counts(tables: Sequence[pd.DataFrame], reference: pd.Series | None = No
     width = 0.8 / wide.shape[1]
     x = np.arange(len(wide))
     colours = ("#3b528b", "#5ec962", "#fde725", "#440154")
-    for i, (method, colour) in enumerate(zip(wide.columns, colours)):
+    for i, (method, colour) in enumerate(zip(wide.columns, colours, strict=False)):
         ax.bar(x + (i - (wide.shape[1] - 1) / 2) * width, wide[method], width, label=method, color=colour)
     if reference is not None:
-        ax.scatter(x, reference.reindex(wide.index), marker="_", s=300, color="black", zorder=3,
-                   label=reference_label)
+        ax.scatter(
+            x,
+            reference.reindex(wide.index),
+            marker="_",
+            s=300,
+            color="black",
+            zorder=3,
+            label=reference_label,
+        )
     ax.set_xticks(x, wide.index, rotation=45, ha="right")
     ax.set_ylabel("nuclei per image")
     ax.legend(fontsize=8)
@@ -153,7 +180,7 @@ def plot_scores(table: pd.DataFrame, score: str = "dice") -> Figure:
     """A per-image score for each method, images on the x axis."""
     wide = table.pivot(index="image", columns="method", values=score)
     fig, ax = _subplots(figsize=(9, 3.4))
-    for method, marker in zip(wide.columns, "osD^"):
+    for method, marker in zip(wide.columns, "osD^", strict=False):
         ax.plot(np.arange(len(wide)), wide[method], marker=marker, ls="none", label=method)
     ax.set_xticks(np.arange(len(wide)), wide.index, rotation=45, ha="right")
     ax.set_ylabel(f"{score} vs hand-corrected mask")

@@ -41,9 +41,7 @@ def split_touching(
     """
     components = label(foreground)
     distance = ndi.gaussian_filter(ndi.distance_transform_edt(foreground), smoothing)
-    seeds = peak_local_max(
-        distance, min_distance=min_distance, labels=components, exclude_border=False
-    )
+    seeds = peak_local_max(distance, min_distance=min_distance, labels=components, exclude_border=False)
     markers = np.zeros(foreground.shape, dtype=np.int32)
     markers[tuple(seeds.T)] = np.arange(1, len(seeds) + 1)
     # A component whose distance map has no strict maximum still gets one seed.

@@ -66,8 +66,9 @@ def plain_markdown(text: str, figures: dict[str, int]) -> str:
             continue
         lines.append(_ATTRIBUTES.sub(r"\1", line))
     markdown = "\n".join(lines).strip()
-    return _CROSS_REFERENCE.sub(lambda m: f"Figure {figures[m.group(1)]}" if m.group(1) in figures
-                                else m.group(0), markdown)
+    return _CROSS_REFERENCE.sub(
+        lambda m: f"Figure {figures[m.group(1)]}" if m.group(1) in figures else m.group(0), markdown
+    )
 
 
 def figure_numbers(notebook: nbformat.NotebookNode) -> dict[str, int]:
@@ -126,8 +127,11 @@ def learner_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.No
         outputs = [output for output in cell.get("outputs", [])]
         for output in outputs:
             output.get("data", {}).pop("text/csv", None)
-        cells.append(nbformat.v4.new_code_cell(code, outputs=outputs, execution_count=cell.get("execution_count")))
+        cells.append(
+            nbformat.v4.new_code_cell(code, outputs=outputs, execution_count=cell.get("execution_count"))
+        )
     notebook = nbformat.v4.new_notebook(
-        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title})
+        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title}
+    )
     nbformat.validate(notebook)
     return notebook

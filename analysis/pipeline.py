@@ -70,16 +70,24 @@ def count_nuclei(
         table = object_table(labelled, nuclei, actin)
         labels[pair.name] = labelled
         objects.append(table.assign(image=pair.name)[["image", *table.columns]])
-        counts.append({
-            "image": pair.name, "well": pair.well, "field": pair.field,
-            "method": method_label(method, model), "model": model_name,
-            "n_nuclei": len(table), "median_area": float(table["area"].median()) if len(table) else 0.0,
-        })
+        counts.append(
+            {
+                "image": pair.name,
+                "well": pair.well,
+                "field": pair.field,
+                "method": method_label(method, model),
+                "model": model_name,
+                "n_nuclei": len(table),
+                "median_area": float(table["area"].median()) if len(table) else 0.0,
+            }
+        )
     return pd.DataFrame(counts), pd.concat(objects, ignore_index=True), labels
 
 
 def validate_segmentation(
-    pairs: Sequence[ImagePair], methods: Sequence[str], model: LoadedModel | None = None,
+    pairs: Sequence[ImagePair],
+    methods: Sequence[str],
+    model: LoadedModel | None = None,
     channel: str = "nuclei",
 ) -> pd.DataFrame:
     """Score each method on each pair against the hand-corrected foreground masks.
@@ -106,8 +114,14 @@ def validate_segmentation(
         truth = load_mask(foreground_path(path))
         truth_instances = split_touching(truth)
         for method in methods:
-            rows.append({
-                "image": pair.name, "well": pair.well, "field": pair.field, "channel": channel,
-                "method": method_label(method, model),
-            } | score(segment(image, method, model), truth, truth_instances))
+            rows.append(
+                {
+                    "image": pair.name,
+                    "well": pair.well,
+                    "field": pair.field,
+                    "channel": channel,
+                    "method": method_label(method, model),
+                }
+                | score(segment(image, method, model), truth, truth_instances)
+            )
     return pd.DataFrame(rows)

@@ -5,16 +5,31 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
-import time
 from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
 from .data import PROJECT_ROOT, fetch, read_manifest, sha256
 
-PACKAGES = ("numpy", "scipy", "pandas", "scikit-image", "scikit-learn", "opencv-python-headless",
-            "tifffile", "matplotlib", "seaborn", "tensorflow-cpu", "keras", "stardist", "csbdeep",
-            "nbclient", "jupytext", "pypandoc-binary", "typst")
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-image",
+    "scikit-learn",
+    "opencv-python-headless",
+    "tifffile",
+    "matplotlib",
+    "seaborn",
+    "tensorflow-cpu",
+    "keras",
+    "stardist",
+    "csbdeep",
+    "nbclient",
+    "jupytext",
+    "pypandoc-binary",
+    "typst",
+)
 
 
 def package_versions(packages=PACKAGES) -> pd.DataFrame:
@@ -31,19 +46,27 @@ def package_versions(packages=PACKAGES) -> pd.DataFrame:
 def platform_summary() -> pd.DataFrame:
     """Python, operating system, processor and the project's git commit."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         commit += " (with uncommitted changes)" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown (not a git checkout)"
-    return pd.DataFrame([
-        {"item": "python", "value": sys.version.split()[0]},
-        {"item": "platform", "value": platform.platform()},
-        {"item": "processor", "value": platform.machine()},
-        {"item": "git commit", "value": commit},
-    ])
+    return pd.DataFrame(
+        [
+            {"item": "python", "value": sys.version.split()[0]},
+            {"item": "platform", "value": platform.platform()},
+            {"item": "processor", "value": platform.machine()},
+            {"item": "git commit", "value": commit},
+        ]
+    )
 
 
 def data_hashes() -> pd.DataFrame:
@@ -51,23 +74,12 @@ def data_hashes() -> pd.DataFrame:
     rows = []
     for entry in read_manifest():
         actual = sha256(fetch(entry))
-        rows.append({"kind": entry.kind, "file": entry.file, "sha256": actual,
-                     "matches_manifest": actual == entry.sha256})
+        rows.append(
+            {
+                "kind": entry.kind,
+                "file": entry.file,
+                "sha256": actual,
+                "matches_manifest": actual == entry.sha256,
+            }
+        )
     return pd.DataFrame(rows)
-
-
-class SectionTimer:
-    """Wall-clock time spent between named marks, e.g. report sections."""
-
-    def __init__(self) -> None:
-        self._marks: list[tuple[str, float]] = []
-
-    def start(self, name: str) -> None:
-        """Close the running section (if any) and start ``name``."""
-        self._marks.append((name, time.perf_counter()))
-
-    def table(self) -> pd.DataFrame:
-        """Seconds per section, the last one closed now."""
-        ends = [t for _, t in self._marks[1:]] + [time.perf_counter()]
-        return pd.DataFrame([{"section": name, "seconds": round(end - begin, 2)}
-                             for (name, begin), end in zip(self._marks, ends)])

@@ -210,10 +210,10 @@ def fill_inline(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode,
             values = json.loads(text.split(_INLINE_MARK, 1)[1])
             continue
         if values is not None and cell.cell_type == "markdown":
-            replacements = iter(values)
             expressions = _INLINE.findall(cell.source)
-            record.extend({"expression": e, "value": v} for e, v in zip(expressions, values))
-            cell.source = _INLINE.sub(lambda _: next(replacements), cell.source)
+            record.extend({"expression": e, "value": v} for e, v in zip(expressions, values, strict=True))
+            replacements = iter(values)
+            cell.source = _INLINE.sub(lambda _, found=replacements: next(found), cell.source)
             values = None
         cells.append(cell)
     notebook.cells = cells
@@ -238,15 +238,26 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     client = NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
-        record_timing=True, extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        allow_errors=False,
+        record_timing=True,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(qmd.parent)}},
     )
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines
     except CellExecutionError as error:
-        failing = next((c for c in notebook.cells if c.cell_type == "code"
-                        and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        failing = next(
+            (
+                c
+                for c in notebook.cells
+                if c.cell_type == "code"
+                and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
+        )
         code = failing.source if failing else ""
         anchor = failing.metadata.get("anchor") if failing else None
         raise RenderError(
@@ -308,8 +319,9 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
     else:
         cache.mkdir(parents=True, exist_ok=True)
         executed = execute(_with_inline_cells(page.notebook), page.source)
-        with tempfile.NamedTemporaryFile("w", dir=cache, prefix=f".{page.stem}-", suffix=".ipynb",
-                                         delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=cache, prefix=f".{page.stem}-", suffix=".ipynb", delete=False
+        ) as handle:
             nbformat.write(executed, handle)
         for old in cache.glob(f"{page.stem}-*.ipynb"):
             old.unlink()
@@ -339,8 +351,10 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(len(runnable), os.cpu_count() or 1))) as pool:
-            jobs = [pool.submit(_execute_page, page, cache_key(page.notebook, files), cache, reuse)
-                    for page in runnable]
+            jobs = [
+                pool.submit(_execute_page, page, cache_key(page.notebook, files), cache, reuse)
+                for page in runnable
+            ]
             for job in jobs:
                 job.result()
                 progress.update()
@@ -425,12 +439,16 @@ def _listing(page: Page, pages: dict[str, Page]) -> str:
         return ""
     fields = listing.get("fields", ["title"])
     names = listing.get("field-display-names", {})
-    rows = ["| " + " | ".join(names.get(f, f) for f in fields) + " |",
-            "|" + "|".join(":--" if i == 0 else "--:" for i in range(len(fields))) + "|"]
+    rows = [
+        "| " + " | ".join(names.get(f, f) for f in fields) + " |",
+        "|" + "|".join(":--" if i == 0 else "--:" for i in range(len(fields))) + "|",
+    ]
     for item in listing.get("contents", []):
         target = pages[Path(item).stem]
-        cells = [f"[{target.front.get(f, '')}]({item})" if f == "title" else str(target.front.get(f, ""))
-                 for f in fields]
+        cells = [
+            f"[{target.front.get(f, '')}]({item})" if f == "title" else str(target.front.get(f, ""))
+            for f in fields
+        ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -452,10 +470,14 @@ def _navbar(project: Project, current: Page) -> str:
         for item in navbar.get(side, []):
             href = Path(item["href"]).name.replace(".qmd", ".html")
             current_class = ' class="current"' if href == f"{current.stem}.html" else ""
-            items.append(f'<li class="nav-{side}"><a href="{href}"{current_class}>{item.get("text", href)}</a></li>')
+            items.append(
+                f'<li class="nav-{side}"><a href="{href}"{current_class}>{item.get("text", href)}</a></li>'
+            )
     title = website.get("title", "")
-    return (f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
-            f'<ul>{"".join(items)}</ul></nav>\n')
+    return (
+        f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
+        f"<ul>{''.join(items)}</ul></nav>\n"
+    )
 
 
 def _downloads(page: Page) -> str:
@@ -469,9 +491,16 @@ def _pandoc(markdown: str, target: Path, to: str, extra: list[str], resource_pat
     import pypandoc
 
     pypandoc.convert_text(
-        markdown, to, format="markdown", outputfile=str(target),
-        extra_args=["--standalone", f"--lua-filter={ASSETS / 'lesson.lua'}",
-                    f"--resource-path={resource_path}", *extra],
+        markdown,
+        to,
+        format="markdown",
+        outputfile=str(target),
+        extra_args=[
+            "--standalone",
+            f"--lua-filter={ASSETS / 'lesson.lua'}",
+            f"--resource-path={resource_path}",
+            *extra,
+        ],
     )
 
 
@@ -486,8 +515,10 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     """One self-contained HTML page with navbar, table of contents and numbering."""
     options = project.format_options("html")
     numbered = page.front.get("number-sections", options.get("number-sections", False))
-    extra = ["--embed-resources" if options.get("embed-resources") else "--self-contained=false",
-             f"--metadata=pagetitle:{page.front.get('title', page.stem)}"]
+    extra = [
+        "--embed-resources" if options.get("embed-resources") else "--self-contained=false",
+        f"--metadata=pagetitle:{page.front.get('title', page.stem)}",
+    ]
     if options.get("html-math-method") == "mathml":
         extra.append("--mathml")
     if page.front.get("toc", options.get("toc")):
@@ -510,9 +541,12 @@ def _pdf_section(page: Page, body: str) -> str:
     title = page.front.get("title", page.stem)
     if page.episode:
         return f"# {title} {{#page-{page.stem}}}\n\n{body}"
-    unnumbered = re.sub(r"^(#{2,6} .*?)(\{[^}]*\})?\s*$",
-                        lambda m: m.group(1).rstrip() + " {.unnumbered}" if not m.group(2)
-                        else m.group(0), body, flags=re.MULTILINE)
+    unnumbered = re.sub(
+        r"^(#{2,6} .*?)(\{[^}]*\})?\s*$",
+        lambda m: m.group(1).rstrip() + " {.unnumbered}" if not m.group(2) else m.group(0),
+        body,
+        flags=re.MULTILINE,
+    )
     return f"# {title} {{#page-{page.stem} .unnumbered}}\n\n{unnumbered}"
 
 
@@ -522,8 +556,11 @@ def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
 
     options = project.format_options("typst")
     title = project.config.get("website", {}).get("title", "Lesson")
-    front = {"title": title, "lang": project.config.get("lang", "en"),
-             "papersize": options.get("papersize", "a4")}
+    front = {
+        "title": title,
+        "lang": project.config.get("lang", "en"),
+        "papersize": options.get("papersize", "a4"),
+    }
     extra = [f"--include-in-header={ASSETS / 'header.typ'}"]
     if options.get("toc"):
         extra.append("--toc")
@@ -547,8 +584,9 @@ def section_times(page: Page) -> pd.DataFrame:
             continue
         timing = cell.metadata.get("execution", {})
         if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
-            seconds = (pd.Timestamp(timing["shell.execute_reply"])
-                       - pd.Timestamp(timing["iopub.execute_input"])).total_seconds()
+            seconds = (
+                pd.Timestamp(timing["shell.execute_reply"]) - pd.Timestamp(timing["iopub.execute_input"])
+            ).total_seconds()
             rows[section] = rows.get(section, 0.0) + seconds
     return pd.DataFrame({"page": page.stem, "section": list(rows), "seconds": list(rows.values())})
 
@@ -563,8 +601,9 @@ def _replace(build: Path, out: Path) -> None:
         os.replace(entry, target)
 
 
-def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = False,
-           screenshots: bool = True) -> dict:
+def render(
+    root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = False, screenshots: bool = True
+) -> dict:
     """Execute (or reuse) and render every page of a Quarto website project.
 
     Parameters
@@ -594,17 +633,22 @@ def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = Fal
     project = read_project(root)
     out = Path(out) if out else project.output_dir
     pages = [Page(path, *read_qmd(path)) for path in project.pages]
-    by_stem = {page.stem: page for page in pages}
     episodes = [page for page in pages if "teaching" in page.front]
     for number, page in enumerate(episodes, start=1):
         page.episode = number
     execute_pages(pages, project, force)
     site = project.pages[0].parent.relative_to(project.root)
     stamp = site_key(project, pages)
-    expected = [out / site / f"{p.stem}.{suffix}" for p in pages
-                for suffix in (("html", "ipynb") if p.executes else ("html",))]
-    up_to_date = (out / STAMP).is_file() and (out / STAMP).read_text() == stamp and all(
-        path.is_file() for path in [*expected, out / site / PDF_NAME])
+    expected = [
+        out / site / f"{p.stem}.{suffix}"
+        for p in pages
+        for suffix in (("html", "ipynb") if p.executes else ("html",))
+    ]
+    up_to_date = (
+        (out / STAMP).is_file()
+        and (out / STAMP).read_text() == stamp
+        and all(path.is_file() for path in [*expected, out / site / PDF_NAME])
+    )
     shots = sorted((out / "screens").glob("*.png")) if up_to_date else []
     if not up_to_date:
         shots = _build_site(project, pages, out, site, stamp, screenshots)
@@ -612,10 +656,13 @@ def render(root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = Fal
     return {
         "pages": [site_dir / f"{p.stem}.html" for p in pages],
         "notebooks": [site_dir / f"{p.stem}.ipynb" for p in pages if p.executes],
-        "pdf": site_dir / PDF_NAME, "tables": out / "tables",
-        "screens": [out / "screens" / p.name for p in shots], "up_to_date": up_to_date,
+        "pdf": site_dir / PDF_NAME,
+        "tables": out / "tables",
+        "screens": [out / "screens" / p.name for p in shots],
+        "up_to_date": up_to_date,
         "executed": [p.stem for p in pages if p.executes and not p.cached],
-        "cached": [p.stem for p in pages if p.cached], "seconds": time.perf_counter() - start,
+        "cached": [p.stem for p in pages if p.cached],
+        "seconds": time.perf_counter() - start,
     }
 
 
@@ -642,8 +689,9 @@ def site_key(project: Project, pages: list[Page]) -> str:
     return digest.hexdigest()
 
 
-def _build_site(project: Project, pages: list[Page], out: Path, site: Path, stamp: str,
-                screenshots: bool) -> list[Path]:
+def _build_site(
+    project: Project, pages: list[Page], out: Path, site: Path, stamp: str, screenshots: bool
+) -> list[Path]:
     """Convert the executed pages into the site, notebooks, PDF and tables; returns screenshots."""
     by_stem = {page.stem: page for page in pages}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -655,8 +703,12 @@ def _build_site(project: Project, pages: list[Page], out: Path, site: Path, stam
         notebooks, inline, times = [], [], []
         bodies = [_fill_listing(page_markdown(page, assets, tables), page, by_stem) for page in pages]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # pandoc runs as a child process
-            pdf_job = pool.submit(write_pdf, project, [_pdf_section(p, b) for p, b in zip(pages, bodies)], assets)
-            html = list(pool.map(lambda job: write_html(project, *job, assets), zip(pages, bodies)))
+            pdf_job = pool.submit(
+                write_pdf, project, [_pdf_section(p, b) for p, b in zip(pages, bodies, strict=True)], assets
+            )
+            html = list(
+                pool.map(lambda job: write_html(project, *job, assets), zip(pages, bodies, strict=True))
+            )
             pdf = pdf_job.result()
         for page in pages:
             if page.executes:
@@ -679,4 +731,3 @@ def _build_site(project: Project, pages: list[Page], out: Path, site: Path, stam
     if not shots:  # screenshots of an older build would no longer match the pages
         shutil.rmtree(out / "screens", ignore_errors=True)
     return [out / "screens" / p.name for p in shots]
-

@@ -147,7 +147,9 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
     weights = folder / "weights_best.h5"
     digest = sha256(weights)
     if (name == PUBLISHED or folder.name == PUBLISHED) and digest != PUBLISHED_SHA256:
-        raise AnalysisError(weights, f"SHA-256 {digest[:12]}... is not the published {PUBLISHED_SHA256[:12]}...")
+        raise AnalysisError(
+            weights, f"SHA-256 {digest[:12]}... is not the published {PUBLISHED_SHA256[:12]}..."
+        )
     StarDist2D = _stardist2d()
     try:
         # StarDist narrates loading on stdout, TensorFlow on the native stderr.
@@ -268,13 +270,18 @@ def object_table(labels: np.ndarray, nuclei: np.ndarray, actin: np.ndarray) -> p
         (pixels), ``area`` (pixels), ``mean_ch1`` and ``mean_ch3`` (grey
         levels).
     """
-    props = regionprops_table(labels, intensity_image=np.stack([nuclei, actin], axis=-1),
-                              properties=("label", "centroid", "area", "intensity_mean"))
-    return pd.DataFrame({
-        "label": props["label"],
-        "centroid_row": props["centroid-0"],
-        "centroid_col": props["centroid-1"],
-        "area": props["area"].astype(int),
-        "mean_ch1": props["intensity_mean-0"],
-        "mean_ch3": props["intensity_mean-1"],
-    })
+    props = regionprops_table(
+        labels,
+        intensity_image=np.stack([nuclei, actin], axis=-1),
+        properties=("label", "centroid", "area", "intensity_mean"),
+    )
+    return pd.DataFrame(
+        {
+            "label": props["label"],
+            "centroid_row": props["centroid-0"],
+            "centroid_col": props["centroid-1"],
+            "area": props["area"].astype(int),
+            "mean_ch1": props["intensity_mean-0"],
+            "mean_ch3": props["intensity_mean-1"],
+        }
+    )

@@ -62,10 +62,10 @@ def training_data(well: str = TRAIN_WELL) -> tuple[list[np.ndarray], list[np.nda
 
 def _fit_to(array: np.ndarray, shape: tuple[int, int], rng: np.random.Generator, fill) -> tuple:
     """Random crop (or constant pad) of ``array`` to ``shape``; returns slices too."""
-    pads = [(0, max(0, s - a)) for a, s in zip(array.shape, shape)]
+    pads = [(0, max(0, s - a)) for a, s in zip(array.shape, shape, strict=True)]
     padded = np.pad(array, pads, constant_values=fill)
-    starts = [rng.integers(0, p - s + 1) for p, s in zip(padded.shape, shape)]
-    return tuple(slice(o, o + s) for o, s in zip(starts, shape)), padded
+    starts = [rng.integers(0, p - s + 1) for p, s in zip(padded.shape, shape, strict=True)]
+    return tuple(slice(o, o + s) for o, s in zip(starts, shape, strict=True)), padded
 
 
 def make_augmenter(zoom_range: tuple[float, float], gamma_range: tuple[float, float], seed: int):
@@ -97,9 +97,7 @@ def make_augmenter(zoom_range: tuple[float, float], gamma_range: tuple[float, fl
     return augment
 
 
-def train_model(
-    settings: TrainingSettings = TrainingSettings(), model_dir: Path = PROJECT_MODEL
-) -> dict:
+def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path = PROJECT_MODEL) -> dict:
     """Train StarDist2D on well A24 and optimise its thresholds on A24.
 
     Parameters
@@ -122,8 +120,11 @@ def train_model(
     held = [i for i, f in enumerate(fields) if f == CHECKPOINT_FIELD]
     fit = [i for i, f in enumerate(fields) if f != CHECKPOINT_FIELD]
     config = Config2D(
-        n_rays=32, grid=(2, 2), n_channel_in=1,
-        unet_n_depth=3, unet_n_filter_base=32,
+        n_rays=32,
+        grid=(2, 2),
+        n_channel_in=1,
+        unet_n_depth=3,
+        unet_n_filter_base=32,
         train_patch_size=(settings.patch_size, settings.patch_size),
         train_batch_size=settings.batch_size,
         train_epochs=settings.epochs,
@@ -134,10 +135,12 @@ def train_model(
     model = StarDist2D(config, name=model_dir.name, basedir=str(model_dir.parent))
     start = time.perf_counter()
     model.train(
-        [images[i] for i in fit], [labels[i] for i in fit],
+        [images[i] for i in fit],
+        [labels[i] for i in fit],
         validation_data=([images[i] for i in held], [labels[i] for i in held]),
         augmenter=make_augmenter(settings.zoom_range, settings.gamma_range, settings.seed),
-        epochs=settings.epochs, steps_per_epoch=settings.steps_per_epoch,
+        epochs=settings.epochs,
+        steps_per_epoch=settings.steps_per_epoch,
     )
     seconds = time.perf_counter() - start
     model.optimize_thresholds(images, labels)
@@ -145,8 +148,8 @@ def train_model(
         "train_well": TRAIN_WELL,
         "fit_fields": [fields[i] for i in fit],
         "checkpoint_field": CHECKPOINT_FIELD,
-        "settings": settings.__dict__ | {"zoom_range": list(settings.zoom_range),
-                                         "gamma_range": list(settings.gamma_range)},
+        "settings": settings.__dict__
+        | {"zoom_range": list(settings.zoom_range), "gamma_range": list(settings.gamma_range)},
         "train_seconds": round(seconds, 1),
         "parameters": int(model.keras_model.count_params()),
         "thresholds": {"prob": float(model.thresholds.prob), "nms": float(model.thresholds.nms)},
@@ -206,26 +209,37 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
     by_well = summarise_by_well(scores)
     weights = model_dir / "weights_best.h5"
     settings = record["settings"]
-    recorded = "\n\n".join(part for part in (previous_history(model_dir / "MODEL_CARD.md"), history.strip()) if part)
-    columns = ["image", "method", "dice", "iou", "area_ratio", "n_predicted", "n_truth_instances", "count_error"]
+    recorded = "\n\n".join(
+        part for part in (previous_history(model_dir / "MODEL_CARD.md"), history.strip()) if part
+    )
+    columns = [
+        "image",
+        "method",
+        "dice",
+        "iou",
+        "area_ratio",
+        "n_predicted",
+        "n_truth_instances",
+        "count_error",
+    ]
     card = f"""# Model card: `{model_dir.name}`
 
 A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
 8-bit), trained by this project on CPU with `python -m analysis train`.
 
 ## Model
-- Architecture: StarDist2D, U-Net backbone (depth {config['unet_n_depth']}, {config['unet_n_filter_base']} base
-  filters, {config['unet_n_conv_per_depth']} convolutions per level), {config['n_rays']} rays, grid
-  {tuple(config['grid'])}: the published `2D_versatile_fluo` configuration.
-- Parameters: {record['parameters']:,}.
+- Architecture: StarDist2D, U-Net backbone (depth {config["unet_n_depth"]},
+  {config["unet_n_filter_base"]} base filters, {config["unet_n_conv_per_depth"]} convolutions per level),
+  {config["n_rays"]} rays, grid {tuple(config["grid"])}: the published `2D_versatile_fluo` configuration.
+- Parameters: {record["parameters"]:,}.
 - Weights: `weights_best.h5`, {weights.stat().st_size:,} bytes, SHA-256 `{sha256(weights)}`.
-- Thresholds (optimised on all six A24 fields): prob {record['thresholds']['prob']:.6f},
-  NMS {record['thresholds']['nms']:.2f}.
+- Thresholds (optimised on all six A24 fields): prob {record["thresholds"]["prob"]:.6f},
+  NMS {record["thresholds"]["nms"]:.2f}.
 - Input: channel 1, percentile-normalised (1st -> 0, 99.8th -> 1) per image.
 
 ## Data and labels
-- Training: BBBC008 well {record['train_well']}, channel 1, fields {record['fit_fields']}; field
-  {record['checkpoint_field']} chose the checkpoint (lowest validation loss). Well L15 was not used
+- Training: BBBC008 well {record["train_well"]}, channel 1, fields {record["fit_fields"]}; field
+  {record["checkpoint_field"]} chose the checkpoint (lowest validation loss). Well L15 was not used
   for training, checkpoint choice or thresholds.
 - Targets: instance labels from the hand-corrected foreground masks (MINISWHITE TIFFs
   read with foreground = True), split into nuclei by a distance-transform watershed
@@ -235,12 +249,12 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
 - Licence of the data: CC BY-NC-SA 3.0 (see `data/README.md`).
 
 ## Training
-- {settings['epochs']} epochs x {settings['steps_per_epoch']} steps, batch {settings['batch_size']},
-  patches {settings['patch_size']} x {settings['patch_size']}, Adam learning rate {settings['learning_rate']},
-  seed {settings['seed']}, TensorBoard off.
-- Augmentation: 90-degree rotations, flips, gamma {settings['gamma_range']} (log-uniform),
-  intensity scale 0.6-2 and shift +-0.2, isotropic zoom {settings['zoom_range']} (log-uniform).
-- Time: {record['train_seconds']:.0f} s on 2 CPU cores (tensorflow-cpu), thresholds extra.
+- {settings["epochs"]} epochs x {settings["steps_per_epoch"]} steps, batch {settings["batch_size"]},
+  patches {settings["patch_size"]} x {settings["patch_size"]}, Adam learning rate {settings["learning_rate"]},
+  seed {settings["seed"]}, TensorBoard off.
+- Augmentation: 90-degree rotations, flips, gamma {settings["gamma_range"]} (log-uniform),
+  intensity scale 0.6-2 and shift +-0.2, isotropic zoom {settings["zoom_range"]} (log-uniform).
+- Time: {record["train_seconds"]:.0f} s on 2 CPU cores (tensorflow-cpu), thresholds extra.
 
 ## Evaluation against the hand-corrected foreground masks (channel 1)
 

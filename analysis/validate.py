@@ -75,11 +75,13 @@ def summarise_by_well(table: pd.DataFrame) -> pd.DataFrame:
         mean absolute count error.
     """
     grouped = table.groupby(["well", "method"], sort=True)
-    return pd.DataFrame({
-        "images": grouped.size(),
-        "dice_mean": grouped["dice"].mean(),
-        "dice_min": grouped["dice"].min(),
-        "dice_max": grouped["dice"].max(),
-        "iou_mean": grouped["iou"].mean(),
-        "abs_count_error_mean": grouped["count_error"].apply(lambda e: e.abs().mean()),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "images": grouped.size(),
+            "dice_mean": grouped["dice"].mean(),
+            "dice_min": grouped["dice"].min(),
+            "dice_max": grouped["dice"].max(),
+            "iou_mean": grouped["iou"].mean(),
+            "abs_count_error_mean": grouped["count_error"].apply(lambda e: e.abs().mean()),
+        }
+    ).reset_index()

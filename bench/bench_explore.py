@@ -33,14 +33,17 @@ def main() -> None:
         (nuclei, actin), t = timed(data.load_pair, pair)
         steps = {"load pair": t}
         stack = np.stack([nuclei, actin], axis=-1)
-        steps["histograms"] = timed(lambda: [explore.intensity_histogram(c) for c in (nuclei, actin)])[1]
+        steps["histograms"] = timed(lambda *cs: [explore.intensity_histogram(c) for c in cs], nuclei, actin)[
+            1
+        ]
         steps["equalise per channel"] = timed(explore.equalize_channels, stack)[1]
         normalised, steps["normalise (OpenCV)"] = timed(explore.normalise_to_reference, stack, nuclei)
         first, second = normalised[..., 0], normalised[..., 1]
         steps["2-D histogram"] = timed(explore.histogram_2d, first, second)[1]
         steps["KDE, binned (all pixels)"] = timed(explore.gaussian_kde_grid, first, second)[1]
-        steps["ROI statistics"] = timed(explore.roi_statistics, {"n": first, "a": second},
-                                        explore.brightest_roi(first, 60, 50))[1]
+        steps["ROI statistics"] = timed(
+            explore.roi_statistics, {"n": first, "a": second}, explore.brightest_roi(first, 60, 50)
+        )[1]
         features = explore.pixel_pairs(first, second)
         steps["GMM k=3"] = timed(cluster.fit_labels, features, 3, "gmm")[1]
         steps["KMeans k=3"] = timed(cluster.fit_labels, features, 3, "kmeans")[1]
@@ -63,8 +66,10 @@ def main() -> None:
         fig, ax = plt.subplots()
         _, seconds = timed(kdeplot, x=x, y=y, ax=ax)
         _, binned = timed(explore.gaussian_kde_grid, normalised[..., 0], normalised[..., 1])
-        print(f"seaborn.kdeplot, {x.size} points: {seconds:.1f} s; binned KDE: {binned:.3f} s "
-              f"({seconds / binned:.0f}x faster)")
+        print(
+            f"seaborn.kdeplot, {x.size} points: {seconds:.1f} s; binned KDE: {binned:.3f} s "
+            f"({seconds / binned:.0f}x faster)"
+        )
 
 
 if __name__ == "__main__":

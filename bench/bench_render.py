@@ -40,8 +40,12 @@ def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             # both checkouts read the same data (a worktree has no mirror beside it)
-            env = {**os.environ, CACHE_ENV: str(Path(tmp) / "cache"), "BBBC008_CACHE": str(cache_dir()),
-                   "PYTHONPATH": str(checkout)}  # the kernels import this checkout's package
+            env = {
+                **os.environ,
+                CACHE_ENV: str(Path(tmp) / "cache"),
+                "BBBC008_CACHE": str(cache_dir()),
+                "PYTHONPATH": str(checkout),
+            }  # the kernels import this checkout's package
             if mirror:
                 env["BBBC008_MIRROR"] = str(mirror)
             command = [sys.executable, "-m", "analysis", "report", "--out", str(Path(tmp) / "out")]
@@ -54,9 +58,11 @@ def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]
 
 def summary(name: str, cold: list[float], cached: list[float], noop: list[float]) -> str:
     runs = ", ".join(f"{c:.1f}" for c in cold)
-    return (f"{name}: cold median {statistics.median(cold):.1f} s ({runs}); "
-            f"cached median {statistics.median(cached):.1f} s; "
-            f"unchanged median {statistics.median(noop):.1f} s")
+    return (
+        f"{name}: cold median {statistics.median(cold):.1f} s ({runs}); "
+        f"cached median {statistics.median(cached):.1f} s; "
+        f"unchanged median {statistics.median(noop):.1f} s"
+    )
 
 
 def main() -> None:
@@ -67,13 +73,21 @@ def main() -> None:
     if args.baseline:
         with tempfile.TemporaryDirectory() as tmp:
             worktree = Path(tmp) / "baseline"
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline],
-                           cwd=PROJECT_ROOT, check=True, capture_output=True)
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
+                cwd=PROJECT_ROOT,
+                check=True,
+                capture_output=True,
+            )
             try:
                 print(summary(f"baseline {args.baseline}", *render_times(worktree, args.repeats)), flush=True)
             finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=PROJECT_ROOT,
-                               check=True, capture_output=True)
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(worktree)],
+                    cwd=PROJECT_ROOT,
+                    check=True,
+                    capture_output=True,
+                )
     print(summary("this checkout", *render_times(PROJECT_ROOT, args.repeats)))
 
 

@@ -30,18 +30,34 @@ def main() -> None:
             start = time.perf_counter()
             segment.predict_labels(model, image)
             per_image.append(time.perf_counter() - start)
-    print(f"StarDist inference per image after warm-up: median {statistics.median(per_image):.3f} s "
-          f"(min {min(per_image):.3f}, max {max(per_image):.3f}, n = {len(per_image)})")
+    print(
+        f"StarDist inference per image after warm-up: median {statistics.median(per_image):.3f} s "
+        f"(min {min(per_image):.3f}, max {max(per_image):.3f}, n = {len(per_image)})"
+    )
     for method in ("stardist", "watershed"):
         runs = []
         with tempfile.TemporaryDirectory() as tmp:
             for _ in range(3):
                 start = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "analysis", "count", "--method", method,
-                                "--out", str(Path(tmp) / "counts.csv")], check=True, capture_output=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "analysis",
+                        "count",
+                        "--method",
+                        method,
+                        "--out",
+                        str(Path(tmp) / "counts.csv"),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
                 runs.append(time.perf_counter() - start)
-        print(f"count run, 12 images, {method}: median {statistics.median(runs):.1f} s "
-              f"(runs: {', '.join(f'{r:.1f}' for r in runs)})")
+        print(
+            f"count run, 12 images, {method}: median {statistics.median(runs):.1f} s "
+            f"(runs: {', '.join(f'{r:.1f}' for r in runs)})"
+        )
 
 
 if __name__ == "__main__":

@@ -63,7 +63,10 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m analysis`` in a child process and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "analysis", *map(str, args)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
     )
 
 
@@ -72,7 +75,8 @@ def assert_clean_failure(result: subprocess.CompletedProcess, names: str, out: P
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and names in lines[0], lines[0]
+    assert lines[0].startswith("error: "), lines[0]
+    assert names in lines[0], lines[0]
     assert "Traceback" not in result.stderr + result.stdout
     assert not out.exists()
     assert not list(out.parent.glob(f".{out.stem}*"))

@@ -12,8 +12,7 @@ from analysis import browser
 
 if browser.chromium_paths() is None:
     if os.environ.get("CI") == "true":
-        pytest.fail("CI needs Chromium and chromedriver (Debian: chromium chromium-driver)",
-                    pytrace=False)
+        pytest.fail("CI needs Chromium and chromedriver (Debian: chromium chromium-driver)", pytrace=False)
     pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
 
 pytestmark = pytest.mark.slow

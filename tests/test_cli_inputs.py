@@ -4,9 +4,9 @@ import shutil
 
 import numpy as np
 import tifffile
+from conftest import assert_clean_failure, run_cli
 
 from analysis import data
-from conftest import assert_clean_failure, run_cli
 
 NAME = "AS_09125_050116000001_{well}f00d0_slice{field}_channel{channel}.tif"
 

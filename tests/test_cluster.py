@@ -37,7 +37,8 @@ def test_unknown_method_is_refused():
 
 def test_models_are_fitted_on_a_fixed_sample():
     first = cluster.fit_sample(1000, size=10)
-    assert len(set(first)) == 10 and np.array_equal(first, cluster.fit_sample(1000, size=10))
+    assert len(set(first)) == 10
+    assert np.array_equal(first, cluster.fit_sample(1000, size=10))
     assert len(cluster.fit_sample(5)) == 5  # fewer rows than the sample: all of them
 
 
@@ -52,6 +53,11 @@ def test_cluster_proportions(features, sweep, dataframe_regression):
     assert brightness.apply(lambda t: t.is_monotonic_increasing and t.is_unique).all()
     assert (table[table.cluster == 0].proportion > 0.5).all()  # background is the largest
     dataframe_regression.check(
-        table, default_tolerance={"atol": 1e-6, "rtol": 1e-6},
-        tolerances={"proportion": {"atol": PROPORTION_ATOL}, "nuclei": {"atol": 0.05}, "actin": {"atol": 0.05}},
+        table,
+        default_tolerance={"atol": 1e-6, "rtol": 1e-6},
+        tolerances={
+            "proportion": {"atol": PROPORTION_ATOL},
+            "nuclei": {"atol": 0.05},
+            "actin": {"atol": 0.05},
+        },
     )

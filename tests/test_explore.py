@@ -11,7 +11,8 @@ LESSON_ROI = explore.Roi(450, 10, 60, 50)
 def test_composite_places_stains_in_red_and_blue(first_pair):
     nuclei, actin = first_pair
     rgb = explore.composite(nuclei, actin)
-    assert rgb.shape == (512, 512, 3) and rgb.dtype == np.uint8
+    assert rgb.shape == (512, 512, 3)
+    assert rgb.dtype == np.uint8
     np.testing.assert_array_equal(rgb[..., 0], nuclei)
     np.testing.assert_array_equal(rgb[..., 2], actin)
     assert not rgb[..., 1].any()
@@ -20,19 +21,24 @@ def test_composite_places_stains_in_red_and_blue(first_pair):
 def test_histogram_counts_every_pixel_once():
     image = np.array([[0, 0, 255], [3, 3, 3]], dtype=np.uint8)
     counts = explore.intensity_histogram(image)
-    assert counts.shape == (256,) and counts[0] == 2 and counts[3] == 3 and counts[255] == 1
+    assert counts.shape == (256,)
+    assert counts[0] == 2
+    assert counts[3] == 3
+    assert counts[255] == 1
     assert counts.sum() == image.size
 
 
 def test_histogram_has_a_bin_per_level_even_for_a_dark_image():
     counts = explore.intensity_histogram(np.array([[0, 1, 1]], dtype=np.uint8))
-    assert counts.shape == (256,) and counts[:3].tolist() == [1, 2, 0] and not counts[3:].any()
+    assert counts.shape == (256,)
+    assert counts[:3].tolist() == [1, 2, 0]
+    assert not counts[3:].any()
 
 
 def test_histograms_of_all_images(pairs, num_regression):
     columns = {}
     for pair in pairs:
-        for channel, image in zip(("ch1", "ch3"), data.load_pair(pair)):
+        for channel, image in zip(("ch1", "ch3"), data.load_pair(pair), strict=True):
             counts = explore.intensity_histogram(image)
             assert counts.sum() == 512 * 512
             columns[f"{pair.well}_f{pair.field}_{channel}"] = counts
@@ -69,9 +75,16 @@ def equalisation_rows(first_pair):
     for variant, result in variants.items():
         for c, name in enumerate(("nuclei", "actin")):
             values = result[..., c]
-            rows.append({"variant": variant, "channel": name, "mean": values.mean(),
-                         "std": values.std(), "p05": np.percentile(values, 5),
-                         "p95": np.percentile(values, 95)})
+            rows.append(
+                {
+                    "variant": variant,
+                    "channel": name,
+                    "mean": values.mean(),
+                    "std": values.std(),
+                    "p05": np.percentile(values, 5),
+                    "p95": np.percentile(values, 95),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -116,8 +129,13 @@ def test_histogram_2d_bins_cover_the_grey_levels():
     first = np.array([0, 5, 6, 255, 255], dtype=np.uint8)
     second = np.array([0, 0, 0, 250, 255], dtype=np.uint8)
     counts, edges = explore.histogram_2d(first, second, bins=50)  # bins 5.12 levels wide
-    assert counts.shape == (50, 50) and edges[0] == 0 and edges[-1] == 256
-    assert counts[0, 0] == 2 and counts[1, 0] == 1 and counts[49, 48] == 1 and counts[49, 49] == 1
+    assert counts.shape == (50, 50)
+    assert edges[0] == 0
+    assert edges[-1] == 256
+    assert counts[0, 0] == 2
+    assert counts[1, 0] == 1
+    assert counts[49, 48] == 1
+    assert counts[49, 49] == 1
 
 
 def test_crop_rejects_rectangles_outside_the_image(first_pair):

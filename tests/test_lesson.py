@@ -23,8 +23,8 @@ LIBRARY_CALLS = {
     "cv2.normalize(": ("02-two-channels", "explore.normalise_to_reference("),
     "np.histogram2d(": ("02-two-channels", "explore.histogram_2d("),
     "nuclei_norm[y : y + height, x : x + width]": ("02-two-channels", "explore.crop("),
-    "GaussianMixture(n_components=3": ("03-clustering", "cluster.fit_labels(features, 3, \"gmm\")"),
-    "KMeans(n_clusters=k": ("03-clustering", "cluster.fit_labels(features, 4, \"kmeans\")"),
+    "GaussianMixture(n_components=3": ("03-clustering", 'cluster.fit_labels(features, 3, "gmm")'),
+    "KMeans(n_clusters=k": ("03-clustering", 'cluster.fit_labels(features, 4, "kmeans")'),
     "model.predict_instances(": ("04-segmentation", "segment.predict_labels("),
     "dice = 2 * overlap / (predicted.sum() + truth.sum())": ("04-segmentation", "validate.dice("),
 }
@@ -47,9 +47,12 @@ def prose(text: str) -> str:
 
 def test_prose_has_no_hand_typed_numbers():
     sources = [*PAGES.values(), *sorted((PROJECT.root / "report" / "_keypoints").glob("*.md"))]
-    typed = [(path.name, match.group(), line.strip()[:80]) for path in sources
-             for line in prose(path.read_text()).splitlines()
-             for match in NUMBER.finditer(ALLOWED.sub("", line))]
+    typed = [
+        (path.name, match.group(), line.strip()[:80])
+        for path in sources
+        for line in prose(path.read_text()).splitlines()
+        for match in NUMBER.finditer(ALLOWED.sub("", line))
+    ]
     assert typed == []
 
 
@@ -58,7 +61,8 @@ def test_prose_scan_finds_a_typed_number():
 
 
 def test_the_site_has_landing_episodes_reference_and_instructor_notes():
-    assert list(PAGES)[0] == "index" and {"reference", "instructor-notes"} <= set(PAGES)
+    assert list(PAGES)[0] == "index"
+    assert {"reference", "instructor-notes"} <= set(PAGES)
     assert len(EPISODES) >= 1
 
 
@@ -85,7 +89,8 @@ def test_learners_see_the_library_call_and_the_page_checks_it_against_the_packag
 def test_every_page_is_rendered(lesson_site):
     for stem in PAGES:
         html = (lesson_site / "report" / f"{stem}.html").read_text()
-        assert "`{python}" not in html and "Traceback" not in html
+        assert "`{python}" not in html
+        assert "Traceback" not in html
         assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
     assert (lesson_site / "report" / render.PDF_NAME).read_bytes().startswith(b"%PDF")
 
@@ -99,12 +104,16 @@ def test_episode_has_questions_objectives_key_points_and_a_notebook(lesson_site,
     assert f'href="{stem}.ipynb"' in html
     notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
     nbformat.validate(notebook)
-    assert notebook.metadata.kernelspec.name == "python3" and notebook.cells[0].source.startswith("# ")
+    assert notebook.metadata.kernelspec.name == "python3"
+    assert notebook.cells[0].source.startswith("# ")
     assert not any(line.startswith(":::") for cell in notebook.cells for line in cell.source.splitlines())
 
 
-EXERCISE = re.compile(r'<p class="callout-title">Exercise (\d): [^<]+</p>(.*?)'
-                      r'<details class="[^"]*"><summary>Solution</summary>(.*?)</details>', re.S)
+EXERCISE = re.compile(
+    r'<p class="callout-title">Exercise (\d): [^<]+</p>(.*?)'
+    r'<details class="[^"]*"><summary>Solution</summary>(.*?)</details>',
+    re.S,
+)
 
 
 @pytest.mark.slow
@@ -127,17 +136,21 @@ def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
     for number, stem in enumerate(EPISODES, start=1):
         title = render.read_qmd(PAGES[stem])[0]["title"]
-        assert f"{number} {title}" in text and f"{number}.1 " in text
+        assert f"{number} {title}" in text
+        assert f"{number}.1 " in text
     assert "0.1 " not in text
-    assert text.count("Solution") >= 9 and all(f"Exercise {n}:" in text for n in range(1, 10))
+    assert text.count("Solution") >= 9
+    assert all(f"Exercise {n}:" in text for n in range(1, 10))
     assert re.search(r"Figure \d+: ", text)
 
 
 @pytest.mark.slow
 def test_validation_is_named_for_what_it_is(lesson_site):
     pages = " ".join((lesson_site / "report" / f"{stem}.html").read_text() for stem in PAGES)
-    assert "ground truth (instances)" not in pages and "hand-drawn" not in pages
-    assert "hand-corrected foreground mask" in pages and "instances derived from the masks" in pages
+    assert "ground truth (instances)" not in pages
+    assert "hand-drawn" not in pages
+    assert "hand-corrected foreground mask" in pages
+    assert "instances derived from the masks" in pages
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
     assert set(validation.method) == {"stardist (project)", "watershed", "otsu"}
     assert set(pd.read_csv(lesson_site / "tables" / "by-well.csv").well) == {"A24", "L15"}
@@ -163,12 +176,19 @@ def test_lesson_tables_are_pinned(lesson_site, name, dataframe_regression):
     table = pd.read_csv(lesson_site / "tables" / f"{name}.csv")
     # Scores to 0.002 (as in test_validate), shares to 1e-4 (as in
     # test_cluster); counts and names exactly.
-    dataframe_regression.check(table, basename=f"table_{name}",
-                               default_tolerance={"atol": 2e-3 if name != "cluster-shares" else 1e-4, "rtol": 0})
+    dataframe_regression.check(
+        table,
+        basename=f"table_{name}",
+        default_tolerance={"atol": 2e-3 if name != "cluster-shares" else 1e-4, "rtol": 0},
+    )
 
 
 @pytest.mark.slow
 def test_every_inline_value_is_pinned(lesson_site, data_regression):
     values = pd.read_csv(lesson_site / "tables" / "inline_values.csv", dtype=str)
-    data_regression.check({page: [f"{row.expression} = {row.value}" for row in rows.itertuples()]
-                           for page, rows in values.groupby("page", sort=False)})
+    data_regression.check(
+        {
+            page: [f"{row.expression} = {row.value}" for row in rows.itertuples()]
+            for page, rows in values.groupby("page", sort=False)
+        }
+    )

@@ -5,11 +5,11 @@ import re
 import nbformat
 import pandas as pd
 import pytest
+from conftest import run_cli
 from pypdf import PdfReader
 
 from analysis import render
 from analysis.errors import AnalysisError
-from conftest import run_cli
 
 QUARTO = """project:
   type: website
@@ -134,12 +134,15 @@ def test_project_file_is_read(tmp_path):
     assert project.format_options("typst")["papersize"] == "a4"
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (None, "project file does not exist"),
-    ("project: [unclosed", "not valid YAML"),
-    ("project:\n  type: website\n", "lists no pages"),
-    ("project:\n  render: [site/missing.qmd]\n", "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "project file does not exist"),
+        ("project: [unclosed", "not valid YAML"),
+        ("project:\n  type: website\n", "lists no pages"),
+        ("project:\n  render: [site/missing.qmd]\n", "does not exist"),
+    ],
+)
 def test_bad_project_files_are_refused(tmp_path, text, problem):
     if text is not None:
         (tmp_path / "_quarto.yml").write_text(text)
@@ -150,7 +153,8 @@ def test_bad_project_files_are_refused(tmp_path, text, problem):
 def test_includes_are_expanded_and_missing_ones_named(tmp_path):
     (tmp_path / "part.md").write_text("- a point\n")
     assert render.expand_includes("before\n{{< include part.md >}}\nafter", tmp_path) == (
-        "before\n- a point\nafter")
+        "before\n- a point\nafter"
+    )
     with pytest.raises(AnalysisError, match="gone.md"):
         render.expand_includes("{{< include gone.md >}}", tmp_path)
 
@@ -174,11 +178,15 @@ def test_site_pages_navbar_and_links(mini_site):
     index = (out / "site" / "index.html").read_text()
     page = (out / "site" / "page.html").read_text()
     for html in (index, page):
-        assert 'href="index.html"' in html and 'href="page.html"' in html  # navbar
+        assert 'href="index.html"' in html
+        assert 'href="page.html"' in html
         assert "#123456" in html  # the project's CSS, embedded
-    assert 'href="page.html#the-result"' in index and "Shared words from an include." in index
-    assert '<a href="page.qmd">The page</a>' not in index and ">The page</a>" in index  # listing
-    assert "The answer is 42" in page and "hidden_marker" not in page
+    assert 'href="page.html#the-result"' in index
+    assert "Shared words from an include." in index
+    assert '<a href="page.qmd">The page</a>' not in index
+    assert ">The page</a>" in index
+    assert "The answer is 42" in page
+    assert "hidden_marker" not in page
     assert "1.1" in page  # episode 1, section 1
 
 
@@ -186,19 +194,22 @@ def test_figures_are_numbered_and_cross_referenced(mini_site):
     page = (mini_site[1] / "site" / "page.html").read_text()
     assert "Figure 1: A demo figure." in page.replace("\n", " ")
     assert '<a href="#fig-demo">Figure 1</a>' in page
-    assert page.count("data:image/png;base64,") == 1 and 'alt="A rising line."' in page
+    assert page.count("data:image/png;base64,") == 1
+    assert 'alt="A rising line."' in page
 
 
 def test_exercise_solution_is_folded_after_its_task(mini_site):
     page = (mini_site[1] / "site" / "page.html").read_text()
     task = page.index("Double the answer.")
-    assert page.index("<details", task) > task and "It is 84." in page[page.index("<details"):]
+    assert page.index("<details", task) > task
+    assert "It is 84." in page[page.index("<details") :]
 
 
 def test_tables_inline_values_and_times_are_written(mini_site):
     tables = mini_site[1] / "tables"
-    pd.testing.assert_frame_equal(pd.read_csv(tables / "demo.csv"),
-                                  pd.DataFrame({"x": [0.123456, 2.0], "name": ["a", "b"]}))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tables / "demo.csv"), pd.DataFrame({"x": [0.123456, 2.0], "name": ["a", "b"]})
+    )
     inline = pd.read_csv(tables / "inline_values.csv")
     assert inline.to_dict("records") == [
         {"page": "page", "expression": "answer", "value": 42},
@@ -213,8 +224,11 @@ def test_learner_notebook(mini_site):
     assert notebook.metadata.kernelspec.name == "python3"
     assert notebook.cells[0].source == "# The page"
     text = "\n".join(cell.source for cell in notebook.cells)
-    assert ":::" not in text and "#|" not in text and "hidden_marker" not in text
-    assert "**Exercise 1: double it**" in text and "**Solution**" in text
+    assert ":::" not in text
+    assert "#|" not in text
+    assert "hidden_marker" not in text
+    assert "**Exercise 1: double it**" in text
+    assert "**Solution**" in text
     assert "shown in Figure 1." in text
     assert not (mini_site[1] / "site" / "index.ipynb").exists()  # no code, no notebook
 
@@ -224,13 +238,16 @@ def test_one_pdf_of_all_pages_on_a4(mini_site):
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    assert "Welcome" in text and "1.1 The result" in text and "Figure 1" in text
+    assert "Welcome" in text
+    assert "1.1 The result" in text
+    assert "Figure 1" in text
 
 
 def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, cache_env):
     root, out = render_mini(tmp_path)
     again = run_cli("report", "--project", root, "--out", out, env=cache_env)
-    assert again.returncode == 0 and "executed: none; from cache: page; outputs already up to date" in again.stderr
+    assert again.returncode == 0
+    assert "executed: none; from cache: page; outputs already up to date" in again.stderr
     (root / "site" / "style.css").write_text("body { color: #654321; }")
     restyled = run_cli("report", "--project", root, "--out", out, env=cache_env)
     assert "executed: none; from cache: page; outputs written" in restyled.stderr
@@ -238,7 +255,8 @@ def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, cache_en
     page = root / "site" / "page.qmd"
     page.write_text(page.read_text().replace("6 * 7", "6 * 8"))
     changed = run_cli("report", "--project", root, "--out", out, env=cache_env)
-    assert changed.returncode == 0 and "executed: page" in changed.stderr
+    assert changed.returncode == 0
+    assert "executed: page" in changed.stderr
     assert "The answer is 48" in (out / "site" / "page.html").read_text()
     cache = tmp_path / "cache"
     assert [p.name for p in cache.iterdir()] == [next(cache.glob("page-*.ipynb")).name]
@@ -250,8 +268,11 @@ def test_failing_cell_fails_the_render_and_writes_nothing(tmp_path, cache_env):
     result = run_cli("report", "--project", root, "--out", out, env=cache_env)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("error: ") and "page.qmd:17" in lines[0] and "ZeroDivisionError" in lines[0]
-    assert "answer = 6 / 0" in result.stderr and "Traceback" not in result.stderr
+    assert lines[0].startswith("error: ")
+    assert "page.qmd:17" in lines[0]
+    assert "ZeroDivisionError" in lines[0]
+    assert "answer = 6 / 0" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not out.exists()
     assert not list((tmp_path / "cache").glob("*"))
 

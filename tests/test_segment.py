@@ -5,12 +5,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_clean_failure, run_cli
 from skimage.draw import disk
 
 from analysis import data, segment
 from analysis.errors import AnalysisError
 from analysis.instances import split_touching
-from conftest import assert_clean_failure, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,8 @@ def test_inference_is_deterministic(model, first_pair):
     first, centres = segment.predict_labels(model, first_pair[0])
     second, _ = segment.predict_labels(model, first_pair[0])
     np.testing.assert_array_equal(first, second)
-    assert first.shape == (512, 512) and len(centres) > 100
+    assert first.shape == (512, 512)
+    assert len(centres) > 100
 
 
 def test_split_touching_separates_two_discs():
@@ -39,7 +40,8 @@ def test_split_touching_separates_two_discs():
     mask[disk((20, 37), 10)] = True
     labels = split_touching(mask)
     assert labels.max() == 2
-    assert len(np.unique(labels[:, :25])) == 2 and len(np.unique(labels[:, 35:])) == 2
+    assert len(np.unique(labels[:, :25])) == 2
+    assert len(np.unique(labels[:, 35:])) == 2
 
 
 def test_watershed_baseline_finds_synthetic_nuclei():
@@ -58,7 +60,8 @@ def test_object_table_measures_each_label():
     actin = np.full((10, 10), 7, np.uint8)
     table = segment.object_table(labels, nuclei, actin)
     assert table["area"].tolist() == [6, 9]
-    assert table["mean_ch1"].tolist() == [100, 100] and table["mean_ch3"].tolist() == [7, 7]
+    assert table["mean_ch1"].tolist() == [100, 100]
+    assert table["mean_ch3"].tolist() == [7, 7]
     np.testing.assert_allclose(table[["centroid_row", "centroid_col"]].iloc[1], [7, 7])
 
 
@@ -67,9 +70,9 @@ def test_published_folder_with_other_weights_is_refused(tmp_path):
     shutil.copytree(segment.PROJECT_MODEL, fake)
     with pytest.raises(AnalysisError, match="is not the published"):
         segment.load_model(fake)
-    with pytest.raises(AnalysisError, match="is not the published"):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(segment.PUBLISHED_ENV, str(fake))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(segment.PUBLISHED_ENV, str(fake))
+        with pytest.raises(AnalysisError, match="is not the published"):
             segment.load_model(segment.PUBLISHED)
 
 
@@ -81,8 +84,11 @@ def test_published_model_offline_fails_fast(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     details = dict(_MODELS[StarDist2D][segment.PUBLISHED])
     # A loopback port nobody listens on: refused at once, nothing leaves the machine.
-    monkeypatch.setitem(_MODELS[StarDist2D], segment.PUBLISHED,
-                        details | {"url": "http://127.0.0.1:9/python_2D_versatile_fluo.zip"})
+    monkeypatch.setitem(
+        _MODELS[StarDist2D],
+        segment.PUBLISHED,
+        details | {"url": "http://127.0.0.1:9/python_2D_versatile_fluo.zip"},
+    )
     with pytest.raises(AnalysisError, match=segment.PUBLISHED_ENV):
         segment.load_model(segment.PUBLISHED)
 
@@ -125,7 +131,8 @@ def counts(tmp_path_factory):
 def test_count_tables_agree(counts):
     tables, folder = counts
     for method, (per_image, objects) in tables.items():
-        assert len(per_image) == 12 and set(objects.image) == set(per_image.image)
+        assert len(per_image) == 12
+        assert set(objects.image) == set(per_image.image)
         assert (folder / "figures" / f"counts_{method}.png").is_file()
     assert tables["stardist"][0]["model"].eq("project").all()
     assert tables["stardist"][0]["method"].eq("stardist (project)").all()
@@ -134,8 +141,10 @@ def test_count_tables_agree(counts):
 def test_counts_per_image(counts, dataframe_regression):
     tables, _ = counts
     merged = tables["stardist"][0][["image", "n_nuclei", "median_area"]].merge(
-        tables["watershed"][0][["image", "n_nuclei", "median_area"]], on="image",
-        suffixes=("_stardist", "_watershed"))
+        tables["watershed"][0][["image", "n_nuclei", "median_area"]],
+        on="image",
+        suffixes=("_stardist", "_watershed"),
+    )
     # Exact: counts are integers (compared exactly) and median areas are
     # whole or half pixels, so any change in either is a real change.
     dataframe_regression.check(merged, default_tolerance={"atol": 0, "rtol": 0})

@@ -2,8 +2,9 @@
 
 import shutil
 
-from analysis import segment, train
 from conftest import run_cli
+
+from analysis import segment, train
 
 
 def test_history_of_a_card_is_read_back(tmp_path):
@@ -15,7 +16,8 @@ def test_history_of_a_card_is_read_back(tmp_path):
 
 def test_the_project_card_records_its_two_runs():
     history = train.previous_history(segment.PROJECT_MODEL / "MODEL_CARD.md")
-    assert history.startswith("Two runs were made.") and "gamma augmentation" in history
+    assert history.startswith("Two runs were made.")
+    assert "gamma augmentation" in history
 
 
 def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
@@ -24,6 +26,8 @@ def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     result = run_cli("train", "--model-dir", folder, "--epochs", "1", "--steps", "1")
     lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1 and len(lines) == 1
-    assert str(folder) in lines[0] and "--overwrite" in lines[0]
+    assert result.returncode == 1
+    assert len(lines) == 1
+    assert str(folder) in lines[0]
+    assert "--overwrite" in lines[0]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

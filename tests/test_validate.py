@@ -18,7 +18,8 @@ def test_dice_and_iou_of_simple_masks():
     b = np.zeros((4, 4), bool)
     a[:2] = True
     b[1:3] = True
-    assert validate.dice(a, b) == 0.5 and validate.iou(a, b) == pytest.approx(1 / 3)
+    assert validate.dice(a, b) == 0.5
+    assert validate.iou(a, b) == pytest.approx(1 / 3)
     assert validate.dice(a, a) == validate.iou(a, a) == 1.0
     assert validate.dice(b & False, a & False) == 1.0
 
@@ -56,5 +57,7 @@ def test_nuclei_model_on_actin(pairs, dataframe_regression):
     nuclei = validate_segmentation(pairs[:1], ["stardist"], segment.load_model())
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
-    dataframe_regression.check(table[["image", "dice", "iou", "area_ratio", "n_predicted"]],
-                               default_tolerance={"atol": DICE_ATOL, "rtol": 0})
+    dataframe_regression.check(
+        table[["image", "dice", "iou", "area_ratio", "n_predicted"]],
+        default_tolerance={"atol": DICE_ATOL, "rtol": 0},
+    )
