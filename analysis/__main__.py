@@ -7,10 +7,20 @@ file and the problem, and exit status 1; no output file is left behind.
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from pathlib import Path
 
 from .errors import AnalysisError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like an interrupt so that temporary files are removed."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
 
 
 def _images(args: argparse.Namespace):
@@ -41,9 +51,10 @@ def cmd_summary(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
-    from .output import write_csv
+    from .output import check_target, write_csv
     from .pipeline import summarise
 
+    check_target(args.out)
     print(write_csv(summarise(_images(args)), args.out))
 
 
@@ -55,10 +66,13 @@ def cmd_count(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
-    from .output import write_csv
+    from .output import check_target, write_csv
     from .pipeline import count_nuclei
     from .segment import load_model
 
+    check_target(args.out)
+    if args.figures:
+        check_target(args.figures, folder=True)
     pairs = _images(args)
     model = load_model(args.model) if args.method == "stardist" else None  # segment() rejects unknown methods
     counts, objects, labels = count_nuclei(pairs, args.method, model)
@@ -94,11 +108,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
-    from .output import write_csv
+    from .output import check_target, write_csv
     from .pipeline import validate_segmentation
     from .segment import load_model
     from .validate import summarise_by_well
 
+    check_target(args.out)
     pairs = _images(args)
     model = load_model(args.model) if "stardist" in args.methods else None
     table = validate_segmentation(pairs, args.methods, model, channel=args.channel)
@@ -145,8 +160,11 @@ def cmd_report(args: argparse.Namespace) -> None:
         The parsed command-line options.
     """
     from .data import PROJECT_ROOT
+    from .output import check_target
     from .render import render
 
+    if args.out:
+        check_target(args.out, folder=True)
     result = render(args.project or PROJECT_ROOT, args.out, force=args.force)
     for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
         print(path)
@@ -240,14 +258,21 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0, or 1 after an input error.
+        Exit status: 0; 1 after an input error; 130 after an interrupt
+        (Ctrl-C, SIGINT) and 143 after SIGTERM, with the previous outputs
+        left as they were.
     """
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its read errors become ours
+    signal.signal(signal.SIGTERM, _terminate)
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as stop:  # temporary files were removed while unwinding
+        print("interrupted", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
     return 0
 
 

@@ -398,9 +398,27 @@ def dataset_pairs() -> list[ImagePair]:
 
 
 def foreground_path(image: Path) -> Path:
-    """Verified foreground mask of the image with the same file name."""
-    (entry,) = [e for e in read_manifest() if e.kind == "foreground" and e.file == image.name]
-    return fetch(entry)
+    """Verified foreground mask of the image with the same file name.
+
+    Parameters
+    ----------
+    image : Path
+        A BBBC008 image.
+
+    Returns
+    -------
+    Path
+        The mask, fetched and checked like every data file.
+
+    Raises
+    ------
+    AnalysisError
+        If the manifest knows no mask of that name.
+    """
+    entries = [e for e in read_manifest() if e.kind == "foreground" and e.file == image.name]
+    if not entries:
+        raise AnalysisError(image, "no hand-corrected mask of this name in data/manifest.csv")
+    return fetch(entries[0])
 
 
 def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:

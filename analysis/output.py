@@ -10,6 +10,41 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import AnalysisError
+
+
+def check_target(target: str | os.PathLike, folder: bool = False) -> Path:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    Parameters
+    ----------
+    target : path-like
+        Where a result will be written.
+    folder : bool
+        Whether the result is a folder (else a file).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    AnalysisError
+        If a file is expected but ``target`` is a folder (or the other way
+        round), or if one of its parents exists as a file.
+    """
+    target = Path(target)
+    if target.exists() and target.is_dir() != folder:
+        raise AnalysisError(
+            target, "is a folder; give a file name" if not folder else "is a file, not a folder"
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise AnalysisError(parent, "is a file, so nothing can be written below it")
+            break
+    return target
+
 
 @contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
@@ -19,7 +54,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     the target's suffix (so writers that look at it still work) and is
     removed when the block raises.
     """
-    target = Path(target)
+    target = check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
     os.close(handle)

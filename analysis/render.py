@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from base64 import b64decode
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +62,12 @@ CELL_TIMEOUT_S = 900
 _INLINE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
 _INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}\s*$", re.MULTILINE)
 _INLINE_MARK = "\x1finline-values:"
+# nbclient's own log (kernel restarts, shutdown noise) stays off the terminal.
+_QUIET = logging.getLogger("analysis.render.kernels")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+_RUNNING: set = set()
+_LOCK = threading.Lock()
 
 
 class RenderError(AnalysisError):
@@ -245,7 +253,10 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
         record_timing=True,
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(qmd.parent)}},
+        log=_QUIET,
     )
+    with _LOCK:
+        _RUNNING.add(client)
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines
     except CellExecutionError as error:
@@ -266,7 +277,24 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
         ) from None
     except DeadKernelError:
         raise RenderError(qmd, "the kernel died while executing the page") from None
+    finally:
+        with _LOCK:
+            _RUNNING.discard(client)
     return notebook
+
+
+def stop_kernels() -> None:
+    """Kill the kernels of every page being executed (after an interrupt).
+
+    Kernels run in sessions of their own, so an interrupt of this process
+    does not reach them; their pages then end at once with a dead kernel.
+    """
+    with _LOCK:
+        clients = list(_RUNNING)
+    for client in clients:
+        process = getattr(getattr(getattr(client, "km", None), "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
 
 
 def dependency_files(root: Path = PROJECT_ROOT) -> list[Path]:
@@ -355,9 +383,13 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
                 pool.submit(_execute_page, page, cache_key(page.notebook, files), cache, reuse)
                 for page in runnable
             ]
-            for job in jobs:
-                job.result()
-                progress.update()
+            try:
+                for job in jobs:
+                    job.result()
+                    progress.update()
+            except BaseException:  # an interrupt, or a failed page: stop the others
+                stop_kernels()
+                raise
     finally:
         progress.close()
         for key, value in saved.items():

@@ -44,7 +44,8 @@ def score(labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray) ->
         ``dice``, ``iou``, ``area_ratio`` (predicted / true foreground area),
         ``n_predicted``, ``n_truth_components`` (connected components of the
         mask), ``n_truth_instances`` and ``count_error`` (relative to the
-        instances).
+        instances). ``area_ratio`` and ``count_error`` are NaN for an empty
+        mask, where no ratio exists.
     """
     predicted = labels > 0
     n_predicted = int(len(np.unique(labels[predicted])))
@@ -52,11 +53,11 @@ def score(labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray) ->
     return {
         "dice": dice(predicted, truth),
         "iou": iou(predicted, truth),
-        "area_ratio": float(predicted.sum() / truth.sum()),
+        "area_ratio": float(predicted.sum() / truth.sum()) if truth.any() else float("nan"),
         "n_predicted": n_predicted,
         "n_truth_components": int(label(truth).max()),
         "n_truth_instances": n_instances,
-        "count_error": (n_predicted - n_instances) / n_instances,
+        "count_error": (n_predicted - n_instances) / n_instances if n_instances else float("nan"),
     }
 
 

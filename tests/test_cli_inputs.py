@@ -1,6 +1,10 @@
-"""Bad input to ``python -m analysis summary``: one line, non-zero exit, nothing written."""
+"""Bad input and interrupts on the command line: one line, non-zero exit, nothing written."""
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import tifffile
@@ -123,3 +127,71 @@ def test_manifest_file_with_other_content(tmp_path, pairs):
     image[0, 0] ^= 1
     tifffile.imwrite(tampered, image)
     assert "SHA-256 differs" in check(folder, tampered.name, tmp_path)
+
+
+def test_out_that_is_a_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    out = tmp_path / "existing"
+    out.mkdir()
+    result = run_cli("summary", "--images", folder, "--out", out)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1
+    assert str(out) in lines[0]
+    assert "is a folder" in lines[0]
+    assert list(out.iterdir()) == []
+    assert not list(tmp_path.glob(".existing*"))
+
+
+def test_out_below_a_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("not a folder")
+    result = run_cli("summary", "--images", folder, "--out", blocker / "sub" / "summary.csv")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1
+    assert str(blocker) in lines[0]
+    assert "is a file" in lines[0]
+    assert blocker.read_text() == "not a folder"
+
+
+def test_validate_images_without_known_masks(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    out = tmp_path / "out" / "validation.csv"
+    result = run_cli("validate", "--images", folder, "--methods", "otsu", "--out", out)
+    assert_clean_failure(result, "B02f00d0_slice1_channel1.tif", out)
+    assert "no hand-corrected mask" in result.stderr
+
+
+def test_report_out_that_is_a_file(tmp_path):
+    out = tmp_path / "site"
+    out.write_text("a file")
+    result = run_cli("report", "--out", out)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1
+    assert "is a file" in lines[0]
+    assert out.read_text() == "a file"
+
+
+def test_terminated_count_writes_nothing(tmp_path):
+    out = tmp_path / "out" / "counts.csv"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "count", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 143
+    assert stderr.strip() == "interrupted"
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []

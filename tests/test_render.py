@@ -1,6 +1,11 @@
 """Rendering a Quarto website project: pages, notebooks, PDF, tables, cache, failures."""
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import nbformat
 import pandas as pd
@@ -293,3 +298,39 @@ def test_cache_key_follows_cells_and_files(tmp_path):
 
 def test_dependencies_include_the_lock_file():
     assert "requirements.lock" in [path.name for path in render.dependency_files()]
+
+
+def interrupted(command: list, sig: int, after_s: float, env: dict) -> subprocess.CompletedProcess:
+    """Run a command line, send it ``sig`` after ``after_s`` seconds, collect its output."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis", *map(str, command)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after_s)
+    child.send_signal(sig)
+    stdout, stderr = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
+    root, out = render_mini(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    page = root / "site" / "page.qmd"
+    page.write_text(page.read_text().replace("answer = 6 * 7", "import time\ntime.sleep(60)\nanswer = 6 * 7"))
+    result = interrupted(
+        ["report", "--project", root, "--out", out],
+        sig,
+        after_s=6,
+        env={render.CACHE_ENV: str(tmp_path / "cache")},
+    )
+    assert result.returncode == status
+    assert result.stderr.strip() == "interrupted"
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
+        next((tmp_path / "cache").glob("page-*.ipynb")).name
+    ]

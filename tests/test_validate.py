@@ -61,3 +61,14 @@ def test_nuclei_model_on_actin(pairs, dataframe_regression):
         table[["image", "dice", "iou", "area_ratio", "n_predicted"]],
         default_tolerance={"atol": DICE_ATOL, "rtol": 0},
     )
+
+
+def test_scores_of_an_empty_mask_have_no_ratio():
+    labels = np.zeros((8, 8), np.int32)
+    labels[2:4, 2:4] = 1
+    empty = np.zeros((8, 8), bool)
+    scores = validate.score(labels, empty, np.zeros((8, 8), np.int32))
+    assert np.isnan(scores["count_error"])
+    assert np.isnan(scores["area_ratio"])
+    assert scores["n_predicted"] == 1
+    assert scores["dice"] == 0.0
