@@ -1,0 +1,88 @@
+"""Time the lesson's first six sections on one image, in one fresh process.
+
+Loading, histograms, equalisation, normalisation, the pixel-pair figure
+(scatter, 2-D histogram, density), a region of interest and clustering
+(Gaussian mixture and k-means, three clusters), done with the package, the
+figure drawn to PNG, Python's start and every import included.
+
+    python bench/bench_sections.py [--repeats 3] [--baseline REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from analysis.data import PROJECT_ROOT, cache_dir, mirror_dir
+
+SECTIONS = """
+import matplotlib
+matplotlib.use("Agg")
+import numpy as np
+from analysis import cluster, data, explore, figures
+
+nuclei, actin = data.load_pair(data.dataset_pairs()[0])
+counts = [explore.intensity_histogram(c) for c in (nuclei, actin)]
+equalised = explore.equalize_channels(np.stack([nuclei, actin], axis=-1))
+normalised = explore.normalise_to_reference(np.stack([nuclei, actin], axis=-1), nuclei)
+first, second = normalised[..., 0], normalised[..., 1]
+pair_counts, edges = explore.histogram_2d(first, second)
+density = explore.gaussian_kde_grid(first, second)
+figures.plot_pixel_pairs(first, second, pair_counts, edges, density).savefig("pairs.png")
+roi = explore.brightest_roi(first, 60, 50)
+crop = explore.crop(first, roi)
+features = explore.pixel_pairs(first, second)
+labels = [cluster.fit_labels(features, 3, method) for method in ("gmm", "kmeans")]
+"""
+
+
+def run_once(checkout: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "BBBC008_CACHE": str(cache_dir()), "MPLBACKEND": "Agg"}
+    mirror = mirror_dir()
+    if mirror:
+        env["BBBC008_MIRROR"] = str(mirror)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", SECTIONS], cwd=tmp, env=env, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", help="git revision to time as well")
+    args = parser.parse_args()
+    checkouts = {"this checkout": PROJECT_ROOT}
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.baseline:
+            worktree = Path(tmp) / "baseline"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
+                cwd=PROJECT_ROOT,
+                check=True,
+                capture_output=True,
+            )
+            checkouts = {f"baseline {args.baseline}": worktree, **checkouts}
+        try:
+            for name, checkout in checkouts.items():
+                runs = [run_once(checkout) for _ in range(args.repeats)]
+                listed = ", ".join(f"{r:.2f}" for r in runs)
+                print(f"{name}: median {statistics.median(runs):.2f} s ({listed})", flush=True)
+        finally:
+            if args.baseline:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(worktree)],
+                    cwd=PROJECT_ROOT,
+                    check=True,
+                    capture_output=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
