@@ -18,24 +18,31 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import os
 import re
 import shutil
-import tempfile
-import zipfile
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pooch
 import tifffile
 from tqdm.auto import tqdm
 
 from .errors import AnalysisError
+from .output import atomic_path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGED = files("analysis") / "project"
+#: Whether this is an installed package (the project's files shipped inside it)
+#: rather than a source checkout.
+INSTALLED = _PACKAGED.is_dir()
+#: The lesson, manifest and model: the checkout, or their copy in the package.
+PROJECT_ROOT = Path(str(_PACKAGED)) if INSTALLED else Path(__file__).resolve().parents[1]
 MANIFEST = PROJECT_ROOT / "data" / "manifest.csv"
+#: Where an installed package keeps downloaded data and executed pages.
+USER_CACHE = Path(pooch.os_cache("bbbc008-lesson"))
 
 #: Channel numbers of the two stains used here.
 NUCLEI_CHANNEL = 1
@@ -112,12 +119,18 @@ def read_manifest(path: Path = MANIFEST) -> list[ManifestEntry]:
 
 
 def sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file, as 64 lower-case hex digits."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a file.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits (:func:`pooch.file_hash`).
+    """
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def mirror_dir() -> Path | None:
@@ -134,29 +147,29 @@ def mirror_dir() -> Path | None:
 
 
 def cache_dir() -> Path:
-    """Where verified files are kept (``$BBBC008_CACHE`` or ``data/cache``)."""
-    return Path(os.environ.get("BBBC008_CACHE", PROJECT_ROOT / "data" / "cache"))
+    """Where verified files are kept.
+
+    Returns
+    -------
+    Path
+        ``$BBBC008_CACHE``; else ``data/cache`` in a checkout, or the user's
+        cache folder (:data:`USER_CACHE`) for an installed package.
+    """
+    default = USER_CACHE / "data" if INSTALLED else PROJECT_ROOT / "data" / "cache"
+    return Path(os.environ.get("BBBC008_CACHE", default))
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-        with open(source, "rb") as handle:
-            shutil.copyfileobj(handle, tmp)
-    os.replace(tmp.name, target)
-
-
-def _download_member(entry: ManifestEntry, target: Path) -> None:
-    import pooch
-
+def _download_member(entry: ManifestEntry) -> Path:
+    """Fetch the official archive (once) with pooch and unpack one member of it."""
     archives = cache_dir() / "archives"
     try:
-        archive = pooch.retrieve(
+        (member,) = pooch.retrieve(
             entry.url,
             known_hash=None,
             path=archives,
             progressbar=True,
             downloader=pooch.HTTPDownloader(timeout=30),
+            processor=pooch.Unzip(members=[entry.member]),
         )
     except Exception as error:  # requests' and urllib's errors alike
         raise AnalysisError(
@@ -164,11 +177,7 @@ def _download_member(entry: ManifestEntry, target: Path) -> None:
             f"cannot download ({type(error).__name__}); offline, point "
             "BBBC008_MIRROR at a folder holding images/ and foreground/",
         ) from None
-    with zipfile.ZipFile(archive) as zipped, zipped.open(entry.member) as member:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-            shutil.copyfileobj(member, tmp)
-    os.replace(tmp.name, target)
+    return Path(member)
 
 
 def fetch(entry: ManifestEntry) -> Path:
@@ -198,12 +207,12 @@ def fetch(entry: ManifestEntry) -> Path:
     if source is not None and source.is_file():
         if sha256(source) != entry.sha256:
             raise AnalysisError(source, "SHA-256 differs from data/manifest.csv")
-        _copy_atomically(source, target)
     else:
-        _download_member(entry, target)
-        if sha256(target) != entry.sha256:
-            target.unlink()
+        source = _download_member(entry)
+        if sha256(source) != entry.sha256:
             raise AnalysisError(entry.url, f"{entry.member} has the wrong SHA-256")
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
     return target
 
 

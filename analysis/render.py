@@ -42,7 +42,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from .browser import chromium_paths, screenshot_pages
-from .data import MANIFEST, PROJECT_ROOT, fetch_all, sha256
+from .data import INSTALLED, MANIFEST, PROJECT_ROOT, USER_CACHE, fetch_all, sha256
 from .display import FIGURE_DPI
 from .errors import AnalysisError
 from .notebook import learner_notebook, split_options
@@ -329,8 +329,22 @@ def cache_key(notebook: nbformat.NotebookNode, files: list[Path]) -> str:
 
 
 def cache_dir(root: Path = PROJECT_ROOT) -> Path:
-    """Where executed pages are kept: ``$ANALYSIS_RENDER_CACHE`` or ``.render-cache``."""
-    return Path(os.environ.get(CACHE_ENV) or root / ".render-cache")
+    """Where executed pages are kept.
+
+    Parameters
+    ----------
+    root : Path
+        The project's folder.
+
+    Returns
+    -------
+    Path
+        ``$ANALYSIS_RENDER_CACHE``; else ``.render-cache`` in the project,
+        or the user's cache folder when the project ships inside an
+        installed package.
+    """
+    default = USER_CACHE / "render" if INSTALLED and root == PROJECT_ROOT else root / ".render-cache"
+    return Path(os.environ.get(CACHE_ENV) or default)
 
 
 def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
@@ -663,7 +677,13 @@ def render(
     """
     start = time.perf_counter()
     project = read_project(root)
-    out = Path(out) if out else project.output_dir
+    if out is None:  # an installed package renders into the working folder, as Quarto's output-dir
+        out = (
+            Path.cwd() / project.output_dir.name
+            if INSTALLED and project.root == PROJECT_ROOT
+            else project.output_dir
+        )
+    out = Path(out)
     pages = [Page(path, *read_qmd(path)) for path in project.pages]
     episodes = [page for page in pages if "teaching" in page.front]
     for number, page in enumerate(episodes, start=1):

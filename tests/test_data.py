@@ -1,4 +1,8 @@
+import functools
+import http.server
+import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +123,34 @@ def test_no_mirror_and_no_network_fails_fast(tmp_path, empty_cache, monkeypatch)
     with pytest.raises(AnalysisError, match="cannot download.*BBBC008_MIRROR"):
         data.fetch(unreachable)
     assert time.perf_counter() - start < 30
+
+
+@pytest.fixture
+def archive_server(tmp_path):
+    """A loopback HTTP server (ephemeral port) serving a zip of one real image."""
+    entry = data.read_manifest()[0]
+    served = tmp_path / "served"
+    served.mkdir()
+    with zipfile.ZipFile(served / "images.zip", "w") as archive:
+        archive.write(data.fetch(entry), entry.member)
+        archive.writestr("other/ignored.txt", "not extracted")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield entry, f"http://127.0.0.1:{server.server_address[1]}/images.zip"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_unpacks_only_the_member_and_verifies_it(tmp_path, empty_cache, monkeypatch, archive_server):
+    entry, url = archive_server
+    monkeypatch.setenv("BBBC008_MIRROR", str(tmp_path / "no-mirror"))
+    path = data.fetch(data.ManifestEntry(**{**entry.__dict__, "url": url}))
+    assert path == empty_cache / entry.kind / entry.file
+    assert data.sha256(path) == entry.sha256
+    assert not list(empty_cache.rglob("ignored.txt"))
+    wrong = data.ManifestEntry(**{**entry.__dict__, "url": url, "file": "other.tif", "sha256": "0" * 64})
+    with pytest.raises(AnalysisError, match="wrong SHA-256"):
+        data.fetch(wrong)
+    assert not (empty_cache / entry.kind / "other.tif").exists()
