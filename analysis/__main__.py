@@ -24,7 +24,8 @@ def _terminate(signum, frame) -> None:
 
 
 def _images(args: argparse.Namespace):
-    from .data import dataset_pairs, pair_channels
+    from .data import dataset_pairs
+    from .pairing import pair_channels
 
     return pair_channels(args.images) if args.images else dataset_pairs()
 
@@ -79,8 +80,9 @@ def cmd_count(args: argparse.Namespace) -> None:
     objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:
         from . import figures
-        from .data import NUCLEI_CHANNEL, load_image
+        from .images import load_image
         from .output import atomic_path
+        from .pairing import NUCLEI_CHANNEL
 
         args.figures.mkdir(parents=True, exist_ok=True)
         for pair in pairs:

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data import ImagePair, foreground_path, load_image, load_mask, load_pair
+from .data import foreground_path
 from .explore import channel_statistics
+from .images import load_image, load_mask, load_pair
 from .instances import split_touching
+from .pairing import ImagePair
 from .segment import LoadedModel, method_label, object_table, segment
 from .validate import score
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from .data import dataset_pairs, foreground_path, load_image, load_mask
+from .data import dataset_pairs, foreground_path
+from .images import load_image, load_mask
 from .instances import split_touching
 from .segment import PROJECT_MODEL, normalise_for_network
 

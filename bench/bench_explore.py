@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from analysis import cluster, data, explore
+from analysis import cluster, data, explore, images
 
 
 def timed(function, *args, **kwargs):
@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     times: dict[str, list[float]] = {}
     for pair in data.dataset_pairs():
-        (nuclei, actin), t = timed(data.load_pair, pair)
+        (nuclei, actin), t = timed(images.load_pair, pair)
         steps = {"load pair": t}
         stack = np.stack([nuclei, actin], axis=-1)
         steps["histograms"] = timed(lambda *cs: [explore.intensity_histogram(c) for c in cs], nuclei, actin)[
@@ -60,7 +60,7 @@ def main() -> None:
         import matplotlib.pyplot as plt
         from seaborn import kdeplot
 
-        nuclei, actin = data.load_pair(data.dataset_pairs()[0])
+        nuclei, actin = images.load_pair(data.dataset_pairs()[0])
         normalised = explore.normalise_to_reference(np.stack([nuclei, actin], axis=-1), nuclei)
         x, y = normalised[..., 0].ravel(), normalised[..., 1].ravel()
         fig, ax = plt.subplots()

@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis import data, segment
+from analysis import data, images, segment
 
 
 def main() -> None:
     model = segment.load_model()
-    images = [data.load_image(p.nuclei) for p in data.dataset_pairs()]
+    images = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
     segment.predict_labels(model, images[0])  # warm-up: graph building, first allocation
     per_image = []
     for _ in range(3):

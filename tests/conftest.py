@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import data
+from analysis import data, images, pairing
 
 _SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
 os.environ["BBBC008_CACHE"] = str(Path(_SESSION_DIR.name) / "data-cache")
@@ -48,7 +48,7 @@ def checkout_untouched():
 
 
 @pytest.fixture(scope="session")
-def pairs() -> list[data.ImagePair]:
+def pairs() -> list[pairing.ImagePair]:
     """The 12 BBBC008 image pairs, verified against the manifest."""
     return data.dataset_pairs()
 
@@ -56,7 +56,7 @@ def pairs() -> list[data.ImagePair]:
 @pytest.fixture(scope="session")
 def first_pair(pairs) -> tuple[np.ndarray, np.ndarray]:
     """Nuclei and actin of A24 field 1, the lesson's example image."""
-    return data.load_pair(pairs[0])
+    return images.load_pair(pairs[0])
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import data
+from analysis import data, images, pairing
 from analysis.errors import AnalysisError
 
 # Printed in the lesson for channel 1 of A24 field 1, rows and columns 10..19.
@@ -40,8 +40,8 @@ def test_manifest_lists_every_file_once():
 def test_pairs_are_matched_by_name(pairs):
     assert [(p.well, p.field) for p in pairs] == [(w, f) for w in ("A24", "L15") for f in range(1, 7)]
     for pair in pairs:
-        assert data.parse_name(pair.nuclei) == (pair.well, pair.field, 1)
-        assert data.parse_name(pair.actin) == (pair.well, pair.field, 3)
+        assert pairing.parse_name(pair.nuclei) == (pair.well, pair.field, 1)
+        assert pairing.parse_name(pair.actin) == (pair.well, pair.field, 3)
 
 
 def test_pairing_ignores_listing_order(tmp_path, pairs, monkeypatch):
@@ -50,7 +50,7 @@ def test_pairing_ignores_listing_order(tmp_path, pairs, monkeypatch):
             (tmp_path / path.name).symlink_to(path)
     listing = sorted(tmp_path.glob("*.tif"), reverse=True)
     monkeypatch.setattr(Path, "glob", lambda self, pattern: iter(listing))
-    assert [(p.well, p.field, p.nuclei.name, p.actin.name) for p in data.pair_channels(tmp_path)] == [
+    assert [(p.well, p.field, p.nuclei.name, p.actin.name) for p in pairing.pair_channels(tmp_path)] == [
         (p.well, p.field, p.nuclei.name, p.actin.name) for p in pairs
     ]
     # Without one actin file, positional pairing would shift every later pair;
@@ -58,7 +58,7 @@ def test_pairing_ignores_listing_order(tmp_path, pairs, monkeypatch):
     (tmp_path / pairs[2].actin.name).unlink()
     listing.remove(tmp_path / pairs[2].actin.name)
     with pytest.raises(AnalysisError, match=f"{pairs[2].nuclei.name}.*no channel 3"):
-        data.pair_channels(tmp_path)
+        pairing.pair_channels(tmp_path)
 
 
 def test_loader_facts_from_the_lesson(pairs, first_pair):
@@ -67,7 +67,7 @@ def test_loader_facts_from_the_lesson(pairs, first_pair):
     assert actin.max() == 122
     np.testing.assert_array_equal(nuclei[10:20, 10:20], LESSON_BLOCK)
     for pair in pairs:
-        for image in data.load_pair(pair):
+        for image in images.load_pair(pair):
             assert image.shape == (512, 512)
             assert image.dtype == np.uint8
 
@@ -77,15 +77,15 @@ def test_mask_polarity_is_foreground_true(pairs):
 
     path = data.foreground_path(pairs[0].nuclei)
     raw = tifffile.imread(path)
-    mask = data.load_mask(path)
+    mask = images.load_mask(path)
     assert raw.mean() > 0.5 > mask.mean()
     np.testing.assert_array_equal(mask, ~raw.astype(bool))
 
 
 def test_nuclei_masks_cover_bright_pixels(pairs):
     for pair in pairs:
-        nuclei = data.load_image(pair.nuclei)
-        mask = data.load_mask(data.foreground_path(pair.nuclei))
+        nuclei = images.load_image(pair.nuclei)
+        mask = images.load_mask(data.foreground_path(pair.nuclei))
         assert 0.01 <= mask.mean() <= 0.15, pair.name
         assert nuclei[mask].mean() > 3 * nuclei[~mask].mean(), pair.name
 

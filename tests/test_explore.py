@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy.stats import gaussian_kde
 
-from analysis import data, explore
+from analysis import explore, images
 
 LESSON_ROI = explore.Roi(450, 10, 60, 50)
 
@@ -38,7 +38,7 @@ def test_histogram_has_a_bin_per_level_even_for_a_dark_image():
 def test_histograms_of_all_images(pairs, num_regression):
     columns = {}
     for pair in pairs:
-        for channel, image in zip(("ch1", "ch3"), data.load_pair(pair), strict=True):
+        for channel, image in zip(("ch1", "ch3"), images.load_pair(pair), strict=True):
             counts = explore.intensity_histogram(image)
             assert counts.sum() == 512 * 512
             columns[f"{pair.well}_f{pair.field}_{channel}"] = counts

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from analysis import data, render, segment
+from analysis import images, render, segment
 from analysis.notebook import split_options
 
 PROJECT = render.read_project()
@@ -17,7 +17,7 @@ EPISODES = [stem for stem, path in PAGES.items() if "teaching" in render.read_qm
 # Each step a learner must see as a library call, and the package function a
 # hidden cell of the same page compares its result with (the tests pin those).
 LIBRARY_CALLS = {
-    "tifffile.imread(": ("01-images", "data.load_image("),
+    "tifffile.imread(": ("01-images", "images.load_image("),
     "np.histogram(": ("01-images", "explore.intensity_histogram("),
     "exposure.equalize_hist(": ("01-images", "explore.equalize_channels("),
     "cv2.normalize(": ("02-two-channels", "explore.normalise_to_reference("),
@@ -158,7 +158,7 @@ def test_validation_is_named_for_what_it_is(lesson_site):
 
 @pytest.mark.slow
 def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
-    _, centres = segment.predict_labels(segment.load_model(), data.load_image(pairs[0].nuclei))
+    _, centres = segment.predict_labels(segment.load_model(), images.load_image(pairs[0].nuclei))
     html = (lesson_site / "report" / "04-segmentation.html").read_text()
     assert f"<strong>{len(centres)} nuclei</strong>" in html
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
@@ -192,3 +192,19 @@ def test_every_inline_value_is_pinned(lesson_site, data_regression):
             for page, rows in values.groupby("page", sort=False)
         }
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", EPISODES)
+def test_learner_notebook_runs_on_its_own(lesson_site, stem, tmp_path):
+    """The downloaded notebook, hidden cells left out, runs from a learner's own folder."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    assert any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")

@@ -1,0 +1,114 @@
+"""Reading images and foreground masks from TIFF files, checked against the manifest."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from .data import read_manifest, sha256
+from .errors import AnalysisError
+from .pairing import ImagePair
+
+
+@functools.cache
+def _manifest_hashes() -> dict[str, frozenset[str]]:
+    """File name -> the SHA-256 values the manifest gives it (read once)."""
+    hashes: dict[str, set[str]] = {}
+    for entry in read_manifest():
+        hashes.setdefault(entry.file, set()).add(entry.sha256)
+    return {name: frozenset(values) for name, values in hashes.items()}
+
+
+def check_known_hash(path: Path) -> None:
+    """Fail if a file named in the manifest has another content.
+
+    Files the manifest does not name (a user's own images) pass unchecked.
+
+    Raises
+    ------
+    AnalysisError
+        If the name is in the manifest and the SHA-256 is none of its entries'.
+    """
+    known = _manifest_hashes().get(path.name)
+    if known and sha256(path) not in known:
+        raise AnalysisError(path, "SHA-256 differs from data/manifest.csv")
+
+
+def _read_page(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            return page.asarray(), int(page.photometric)
+    except FileNotFoundError:
+        raise AnalysisError(path, "file does not exist") from None
+    except Exception as error:
+        raise AnalysisError(path, f"not a readable TIFF image ({error})") from None
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one 8-bit single-channel image.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TIFF file.
+
+    Returns
+    -------
+    ndarray of uint8, shape (rows, cols)
+        Pixel intensities, 0..255.
+
+    Raises
+    ------
+    AnalysisError
+        If the file is unreadable, truncated, not 2-D, not 8-bit, or a
+        manifest file with the wrong SHA-256.
+    """
+    path = Path(path)
+    check_known_hash(path)
+    array, _ = _read_page(path)
+    if array.ndim != 2:
+        raise AnalysisError(path, f"expected one channel, got an array of shape {array.shape}")
+    if array.dtype != np.uint8:
+        raise AnalysisError(path, f"expected 8-bit pixels, got {array.dtype}")
+    return array
+
+
+def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
+    """Read both channels of a pair and check that their shapes agree.
+
+    Returns
+    -------
+    nuclei, actin : ndarray of uint8, shape (rows, cols)
+    """
+    nuclei = load_image(pair.nuclei)
+    actin = load_image(pair.actin)
+    if nuclei.shape != actin.shape:
+        raise AnalysisError(pair.actin, f"shape {actin.shape} differs from {pair.nuclei.name} {nuclei.shape}")
+    return nuclei, actin
+
+
+def load_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a hand-corrected foreground mask with True = foreground.
+
+    The BBBC008 masks are stored with photometric interpretation
+    MINISWHITE, so their raw bits are 1 on the background. The stored
+    interpretation is honoured here, whatever it is.
+
+    Returns
+    -------
+    ndarray of bool, shape (rows, cols)
+    """
+    path = Path(path)
+    check_known_hash(path)
+    array, photometric = _read_page(path)
+    if array.ndim != 2:
+        raise AnalysisError(path, f"expected a 2-D mask, got shape {array.shape}")
+    foreground = array.astype(bool)
+    if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        foreground = ~foreground
+    return foreground
