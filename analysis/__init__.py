@@ -2,7 +2,9 @@
 
 Modules, in the order data flows through them:
 
-- :mod:`analysis.data` -- manifest, verified files, channel pairing, loaders
+- :mod:`analysis.data` -- manifest and verified data files (cache, mirror, download)
+- :mod:`analysis.pairing` -- channel files paired into fields by their names
+- :mod:`analysis.images` -- images and masks read from TIFF files
 - :mod:`analysis.explore` -- histograms, equalisation, normalisation, densities, regions
 - :mod:`analysis.cluster` -- pixel clustering with stable label order
 - :mod:`analysis.instances` -- instance labels from foreground masks
@@ -11,6 +13,7 @@ Modules, in the order data flows through them:
 - :mod:`analysis.validate` -- Dice and IoU against the hand-corrected foreground masks,
   counts against instances derived from them
 - :mod:`analysis.pipeline` -- the steps run over many image pairs
+- :mod:`analysis.output` -- the one atomic file writer
 - :mod:`analysis.figures`, :mod:`analysis.display` -- figures and tables
 - :mod:`analysis.render`, :mod:`analysis.notebook`, :mod:`analysis.browser`,
   :mod:`analysis.provenance` -- the rendered lesson website, its notebooks and checks
