@@ -389,7 +389,11 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
         env["PYTHONWARNINGS"] = "ignore"
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    runnable = [page for page in pages if page.executes]
+    # The pages with the most code first: the longest then runs from the start.
+    runnable = sorted(
+        (page for page in pages if page.executes),
+        key=lambda page: -sum(cell.cell_type == "code" for cell in page.notebook.cells),
+    )
     progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(len(runnable), os.cpu_count() or 1))) as pool:
