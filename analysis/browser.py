@@ -22,7 +22,13 @@ _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def chromium_paths() -> tuple[str, str] | None:
-    """Paths of a Chromium binary and its driver, or None when either is missing."""
+    """Paths of a Chromium binary and its driver, or None when either is missing.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(browser, driver)``.
+    """
     browser = next((path for name in _BROWSERS if (path := shutil.which(name))), None)
     driver = shutil.which("chromedriver")
     return (browser, driver) if browser and driver else None
@@ -72,12 +78,33 @@ def headless_chromium(width: int = 1200, height: int = 900) -> Iterator[object]:
 
 
 def console_errors(driver) -> list[str]:
-    """Messages of level SEVERE logged by the page since the last call."""
+    """Messages of level SEVERE logged by the page since the last call.
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+
+    Returns
+    -------
+    list of str
+    """
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def broken_images(driver) -> list[str]:
-    """Sources (shortened) of images that did not decode (natural width 0)."""
+    """Sources (shortened) of images that did not decode (natural width 0).
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+
+    Returns
+    -------
+    list of str
+        The first characters of each broken image's source.
+    """
     return driver.execute_script(
         "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
         ".map(i => i.src.slice(0, 80));"
@@ -105,6 +132,18 @@ def broken_links(driver, page: Path) -> list[str]:
     Links to other sites (``http:``, ``https:``, ``mailto:``) are not
     followed; local files must exist, and an anchor must be an ``id`` in
     its target page.
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+    page : Path
+        The HTML file the driver shows.
+
+    Returns
+    -------
+    list of str
+        The broken ``href`` values.
     """
     hrefs = driver.execute_script(
         "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));"
@@ -127,7 +166,17 @@ def broken_links(driver, page: Path) -> list[str]:
 
 
 def horizontal_overflow(driver) -> int:
-    """How many CSS pixels the page is wider than the window (0 = no sideways scroll)."""
+    """How many CSS pixels the page is wider than the window (0 = no sideways scroll).
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+
+    Returns
+    -------
+    int
+    """
     return int(
         driver.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
@@ -136,7 +185,17 @@ def horizontal_overflow(driver) -> int:
 
 
 def smallest_code_px(driver) -> float | None:
-    """Smallest computed font size of any code text on the page, or None without code."""
+    """Smallest computed font size of any code text on the page, or None without code.
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+
+    Returns
+    -------
+    float or None
+    """
     return driver.execute_script(
         "const sizes = Array.from(document.querySelectorAll('pre, code'))"
         ".map(e => parseFloat(getComputedStyle(e).fontSize));"
@@ -148,6 +207,15 @@ def folding_works(driver) -> bool | None:
     """Whether every folded solution opens on a click and closes on a second.
 
     Returns None when the page has nothing folded.
+
+    Parameters
+    ----------
+    driver : selenium.webdriver.Chrome
+        A page already loaded.
+
+    Returns
+    -------
+    bool or None
     """
     count = driver.execute_script("return document.querySelectorAll('details').length;")
     if not count:

@@ -88,6 +88,12 @@ def fit_labels(features: np.ndarray, n_clusters: int, method: str = "gmm") -> np
 def proportions(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     """Fraction of pixels in each cluster.
 
+    Parameters
+    ----------
+    labels : ndarray of int
+        Cluster labels 0..n_clusters-1.
+    n_clusters : int
+
     Returns
     -------
     ndarray of float64, shape (n_clusters,)

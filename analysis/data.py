@@ -99,6 +99,10 @@ def mirror_dir() -> Path | None:
 
     ``$BBBC008_MIRROR`` wins; otherwise ``../shared/data/bbbc008`` beside the
     project is used when it exists.
+
+    Returns
+    -------
+    Path or None
     """
     configured = os.environ.get("BBBC008_MIRROR")
     if configured:
@@ -197,7 +201,13 @@ def fetch_all(kind: str = "images") -> Path:
 
 
 def dataset_pairs() -> list[ImagePair]:
-    """The 12 verified BBBC008 image pairs, sorted by well and field."""
+    """The 12 verified BBBC008 image pairs, sorted by well and field.
+
+    Returns
+    -------
+    list of ImagePair
+        Checked against the manifest (fetched when needed).
+    """
     return pair_channels(fetch_all("images"))
 
 

@@ -139,6 +139,11 @@ def normalise_to_reference(image: np.ndarray, reference: np.ndarray, n_std: floa
 def pixel_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Stack two equally shaped channels into one row per pixel.
 
+    Parameters
+    ----------
+    first, second : ndarray, shape (rows, cols)
+        Two channels of one field.
+
     Returns
     -------
     ndarray, shape (rows * cols, 2)
@@ -149,6 +154,12 @@ def pixel_pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def histogram_2d(first: np.ndarray, second: np.ndarray, bins: int = 50) -> tuple:
     """Joint histogram of two 8-bit channels over 0..255.
+
+    Parameters
+    ----------
+    first, second : ndarray of uint8, shape (rows, cols)
+    bins : int
+        Bins per axis over 0..256.
 
     Returns
     -------
@@ -210,6 +221,16 @@ class Roi(NamedTuple):
 
 def crop(image: np.ndarray, roi: Roi) -> np.ndarray:
     """The part of an image (2-D or a stack) inside a rectangle.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols) or (rows, cols, channels)
+    roi : Roi
+
+    Returns
+    -------
+    ndarray
+        A view of ``image``, ``roi.h`` rows by ``roi.w`` columns.
 
     Raises
     ------

@@ -49,6 +49,12 @@ def plot_pixel_pairs(
     counts, edges : output of :func:`analysis.explore.histogram_2d`
     density : ndarray, shape (256, 256)
         Output of :func:`analysis.explore.gaussian_kde_grid`.
+    labels : tuple of str
+        Names of the two channels, for the axes.
+
+    Returns
+    -------
+    Figure
     """
     fig, axes = _subplots(1, 3, figsize=(12, 4))
     distinct = np.unique(np.column_stack([first.ravel(), second.ravel()]), axis=0)
@@ -152,6 +158,10 @@ def plot_counts(
         black ticks and labelled ``reference_label``.
     reference_label : str
         Legend text of the ticks.
+
+    Returns
+    -------
+    Figure
     """
     wide = pd.concat(tables).pivot(index="image", columns="method", values="n_nuclei")
     fig, ax = _subplots(figsize=(9, 3.8))
@@ -177,7 +187,19 @@ def plot_counts(
 
 
 def plot_scores(table: pd.DataFrame, score: str = "dice") -> Figure:
-    """A per-image score for each method, images on the x axis."""
+    """A per-image score for each method, images on the x axis.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of :func:`analysis.pipeline.validate_segmentation`.
+    score : str
+        The column drawn.
+
+    Returns
+    -------
+    Figure
+    """
     wide = table.pivot(index="image", columns="method", values=score)
     fig, ax = _subplots(figsize=(9, 3.4))
     for method, marker in zip(wide.columns, "osD^", strict=False):

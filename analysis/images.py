@@ -28,6 +28,10 @@ def check_known_hash(path: Path) -> None:
 
     Files the manifest does not name (a user's own images) pass unchecked.
 
+    Parameters
+    ----------
+    path : Path
+
     Raises
     ------
     AnalysisError
@@ -81,6 +85,10 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
     """Read both channels of a pair and check that their shapes agree.
 
+    Parameters
+    ----------
+    pair : ImagePair
+
     Returns
     -------
     nuclei, actin : ndarray of uint8, shape (rows, cols)
@@ -98,6 +106,11 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
     The BBBC008 masks are stored with photometric interpretation
     MINISWHITE, so their raw bits are 1 on the background. The stored
     interpretation is honoured here, whatever it is.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TIFF file.
 
     Returns
     -------

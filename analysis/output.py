@@ -53,6 +53,16 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     The temporary file lives beside the target (same file system), keeps
     the target's suffix (so writers that look at it still work) and is
     removed when the block raises.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary file to write to.
     """
     target = check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +80,19 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_csv(table: pd.DataFrame, target: str | os.PathLike) -> Path:
-    """Write a table as CSV atomically; returns the target path."""
+    """Write a table as CSV atomically; returns the target path.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Written without its index.
+    target : str or path-like
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
     with atomic_path(target) as tmp:
         table.to_csv(tmp, index=False)
     return Path(target)

@@ -117,7 +117,16 @@ def pair_channels(folder: str | os.PathLike) -> list[ImagePair]:
 
 
 def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:
-    """One row per pair: its short name and the two file names."""
+    """One row per pair: its short name and the two file names.
+
+    Parameters
+    ----------
+    pairs : list of ImagePair
+
+    Returns
+    -------
+    DataFrame
+    """
     return pd.DataFrame(
         [
             {"pair": p.name, "channel 1 (nuclei)": p.nuclei.name, "channel 3 (actin)": p.actin.name}

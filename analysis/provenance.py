@@ -33,7 +33,18 @@ PACKAGES = (
 
 
 def package_versions(packages=PACKAGES) -> pd.DataFrame:
-    """Installed version of each package (``"not installed"`` otherwise)."""
+    """Installed version of each package (``"not installed"`` otherwise).
+
+    Parameters
+    ----------
+    packages : sequence of str
+        Distribution names.
+
+    Returns
+    -------
+    DataFrame
+        ``package`` and ``version``.
+    """
     rows = []
     for name in packages:
         try:
@@ -44,7 +55,13 @@ def package_versions(packages=PACKAGES) -> pd.DataFrame:
 
 
 def platform_summary() -> pd.DataFrame:
-    """Python, operating system, processor and the project's git commit."""
+    """Python, operating system, processor and the project's git commit.
+
+    Returns
+    -------
+    DataFrame
+        ``item`` and ``value``.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
@@ -70,7 +87,13 @@ def platform_summary() -> pd.DataFrame:
 
 
 def data_hashes() -> pd.DataFrame:
-    """SHA-256 of every data file as read, checked against the manifest."""
+    """SHA-256 of every data file as read, checked against the manifest.
+
+    Returns
+    -------
+    DataFrame
+        ``kind``, ``file``, ``sha256`` and ``matches_manifest``.
+    """
     rows = []
     for entry in read_manifest():
         actual = sha256(fetch(entry))

@@ -160,7 +160,19 @@ def read_project(root: Path = PROJECT_ROOT) -> Project:
 
 
 def expand_includes(text: str, folder: Path) -> str:
-    """Replace each ``{{< include FILE >}}`` line by the file's text."""
+    """Replace each ``{{< include FILE >}}`` line by the file's text.
+
+    Parameters
+    ----------
+    text : str
+        Page source.
+    folder : Path
+        Where included files are found (the page's folder).
+
+    Returns
+    -------
+    str
+    """
 
     def include(match: re.Match) -> str:
         path = folder / match.group(1)
@@ -173,6 +185,10 @@ def expand_includes(text: str, folder: Path) -> str:
 
 def read_qmd(path: Path) -> tuple[dict, nbformat.NotebookNode]:
     """Front matter and notebook of a ``.qmd`` file, includes expanded.
+
+    Parameters
+    ----------
+    path : Path
 
     Returns
     -------
@@ -205,6 +221,11 @@ def _with_inline_cells(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
 def fill_inline(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[dict]]:
     """Replace inline expressions by their printed values; drop the helper cells.
 
+    Parameters
+    ----------
+    notebook : NotebookNode
+        Executed, with the helper cells of the inline expressions.
+
     Returns
     -------
     notebook : NotebookNode
@@ -236,6 +257,17 @@ def _source_line(qmd: Path, code: str) -> int:
 
 def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode:
     """Run every code cell in a fresh kernel started in the page's folder.
+
+    Parameters
+    ----------
+    notebook : NotebookNode
+    qmd : Path
+        The page's source, for its folder and error messages.
+
+    Returns
+    -------
+    NotebookNode
+        The same notebook, executed.
 
     Raises
     ------
@@ -298,7 +330,17 @@ def stop_kernels() -> None:
 
 
 def dependency_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    """Every file whose bytes an executed page's results depend on."""
+    """Every file whose bytes an executed page's results depend on.
+
+    Parameters
+    ----------
+    root : Path
+        The project's folder.
+
+    Returns
+    -------
+    list of Path
+    """
     data_files = [path for kind in ("images", "foreground") for path in sorted(fetch_all(kind).glob("*.tif"))]
     code = sorted((Path(__file__).parent).rglob("*.py"))
     model = [PROJECT_MODEL / f for f in ("config.json", "thresholds.json", "weights_best.h5")]
@@ -379,6 +421,13 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     are reused (``auto``, the default, or ``true``) or every page runs
     (``false``); ``force`` always runs. ``execute.warning: false`` hides
     Python warnings in the outputs.
+
+    Parameters
+    ----------
+    pages : list of Page
+        Executed in place.
+    project : Project
+    force : bool
     """
     options = project.config.get("execute", {})
     reuse = not force and options.get("freeze", "auto") is not False
@@ -447,6 +496,19 @@ def page_markdown(page: Page, build: Path, tables: Path) -> str:
 
     Tables shown by cells labelled ``tbl-NAME`` are written to
     ``tables/NAME.csv`` at full precision.
+
+    Parameters
+    ----------
+    page : Page
+        Executed.
+    build : Path
+        Folder for the figures.
+    tables : Path
+        Folder for the tables.
+
+    Returns
+    -------
+    str
     """
     parts, figure_number = [], 0
     for cell in page.notebook.cells:
@@ -562,7 +624,21 @@ def _front(page: Page, lang: str) -> str:
 
 
 def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
-    """One self-contained HTML page with navbar, table of contents and numbering."""
+    """One self-contained HTML page with navbar, table of contents and numbering.
+
+    Parameters
+    ----------
+    project : Project
+    page : Page
+    body : str
+        The page's Markdown.
+    build : Path
+        Working folder (figures, navbar).
+
+    Returns
+    -------
+    Path
+    """
     options = project.format_options("html")
     numbered = page.front.get("number-sections", options.get("number-sections", False))
     extra = [
@@ -601,7 +677,20 @@ def _pdf_section(page: Page, body: str) -> str:
 
 
 def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
-    """The whole lesson as one PDF (A4 unless ``format.typst.papersize`` says otherwise)."""
+    """The whole lesson as one PDF (A4 unless ``format.typst.papersize`` says otherwise).
+
+    Parameters
+    ----------
+    project : Project
+    sections : list of str
+        Markdown of each page (:func:`_pdf_section`).
+    build : Path
+        Working folder with the figures.
+
+    Returns
+    -------
+    Path
+    """
     import typst
 
     options = project.format_options("typst")
@@ -625,7 +714,17 @@ def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
 
 
 def section_times(page: Page) -> pd.DataFrame:
-    """Seconds of execution per section (``##`` heading) of an executed page."""
+    """Seconds of execution per section (``##`` heading) of an executed page.
+
+    Parameters
+    ----------
+    page : Page
+
+    Returns
+    -------
+    DataFrame
+        ``page``, ``section``, ``seconds``.
+    """
     rows, section = {}, "(start)"
     for cell in page.notebook.cells:
         if cell.cell_type == "markdown":
@@ -729,6 +828,17 @@ def site_key(project: Project, pages: list[Page]) -> str:
     text, ``_quarto.yml``, the project's CSS, the renderer's assets and the
     package's code: when it matches the stamp left by the last build, the
     outputs are up to date.
+
+    Parameters
+    ----------
+    project : Project
+    pages : list of Page
+        Executed.
+
+    Returns
+    -------
+    str
+        64 hex digits.
     """
     digest = hashlib.sha256()
     digest.update(yaml.safe_dump(project.config, sort_keys=True).encode())

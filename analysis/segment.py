@@ -223,6 +223,10 @@ def watershed_labels(image: np.ndarray) -> np.ndarray:
     :func:`analysis.instances.split_touching` (distance map smoothed with
     sigma 1 px, seeds at least 3 px apart).
 
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+
     Returns
     -------
     ndarray of int32, shape (rows, cols)
@@ -256,12 +260,28 @@ def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) ->
 
 
 def method_label(method: str, model: LoadedModel | None) -> str:
-    """How a method is named next to its counts, e.g. ``"stardist (project)"``."""
+    """How a method is named next to its counts, e.g. ``"stardist (project)"``.
+
+    Parameters
+    ----------
+    method : str
+    model : LoadedModel, optional
+
+    Returns
+    -------
+    str
+    """
     return f"stardist ({model.name})" if method == "stardist" else method
 
 
 def object_table(labels: np.ndarray, nuclei: np.ndarray, actin: np.ndarray) -> pd.DataFrame:
     """Per-object measurements, like CellProfiler's per-object export.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (rows, cols)
+    nuclei, actin : ndarray, shape (rows, cols)
+        The intensities measured.
 
     Returns
     -------

@@ -45,6 +45,10 @@ class TrainingSettings:
 def training_data(well: str = TRAIN_WELL) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
     """Normalised channel-1 images, their instance labels and field numbers.
 
+    Parameters
+    ----------
+    well : str
+
     Returns
     -------
     images : list of ndarray of float32, shape (512, 512)
@@ -77,6 +81,16 @@ def make_augmenter(zoom_range: tuple[float, float], gamma_range: tuple[float, fl
     rim varies), intensity scale (0.6-2x) and shift (+-0.2), and an isotropic
     zoom drawn log-uniformly from ``zoom_range`` (nuclei of well L15 are about
     twice the area of A24's).
+
+    Parameters
+    ----------
+    zoom_range, gamma_range : tuple of float
+    seed : int
+
+    Returns
+    -------
+    callable
+        ``(image, labels) -> (image, labels)``.
     """
     rng = np.random.default_rng(seed)
 

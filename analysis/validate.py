@@ -11,6 +11,14 @@ def dice(predicted: np.ndarray, truth: np.ndarray) -> float:
     """Sørensen-Dice coefficient of two boolean masks, 2|A∩B| / (|A| + |B|).
 
     Returns 1.0 when both masks are empty.
+
+    Parameters
+    ----------
+    predicted, truth : ndarray of bool
+
+    Returns
+    -------
+    float
     """
     total = predicted.sum() + truth.sum()
     return 1.0 if total == 0 else float(2 * np.logical_and(predicted, truth).sum() / total)
@@ -20,6 +28,14 @@ def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
     """Intersection over union (Jaccard index) of two boolean masks.
 
     Returns 1.0 when both masks are empty.
+
+    Parameters
+    ----------
+    predicted, truth : ndarray of bool
+
+    Returns
+    -------
+    float
     """
     union = np.logical_or(predicted, truth).sum()
     return 1.0 if union == 0 else float(np.logical_and(predicted, truth).sum() / union)
