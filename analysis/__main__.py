@@ -25,9 +25,30 @@ def _terminate(signum, frame) -> None:
 
 def _images(args: argparse.Namespace):
     from .data import dataset_pairs
-    from .pairing import pair_channels
+    from .errors import AnalysisError
+    from .pairing import BBBC008_PATTERN, pair_channels
 
-    return pair_channels(args.images) if args.images else dataset_pairs()
+    if args.images:
+        return pair_channels(args.images, args.pattern, args.nuclei_channel, args.actin_channel)
+    if (args.pattern, args.nuclei_channel, args.actin_channel) != (BBBC008_PATTERN, "1", "3"):
+        raise AnalysisError("--pattern", "naming options apply to a folder given with --images")
+    return dataset_pairs()
+
+
+def _add_image_options(command: argparse.ArgumentParser) -> None:
+    from .pairing import BBBC008_PATTERN
+
+    command.add_argument("--images", type=Path, help="folder of TIFF images (default: BBBC008)")
+    command.add_argument(
+        "--pattern",
+        default=BBBC008_PATTERN,
+        help="regular expression with named groups channel, well and optionally "
+        "field and plate, matched against each file name (default: BBBC008's)",
+    )
+    command.add_argument(
+        "--nuclei-channel", default="1", help="channel value of the nuclei stain (default 1)"
+    )
+    command.add_argument("--actin-channel", default="3", help="channel value of the actin stain (default 3)")
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:
@@ -82,7 +103,6 @@ def cmd_count(args: argparse.Namespace) -> None:
         from . import figures
         from .images import load_image
         from .output import atomic_path
-        from .pairing import NUCLEI_CHANNEL
 
         args.figures.mkdir(parents=True, exist_ok=True)
         for pair in pairs:
@@ -92,7 +112,7 @@ def cmd_count(args: argparse.Namespace) -> None:
                 labels[pair.name],
                 centres,
                 title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}",
-                image_title=f"nuclei (channel {NUCLEI_CHANNEL})",
+                image_title=f"nuclei (channel {args.nuclei_channel})",
             )
             with atomic_path(args.figures / f"{pair.well}_f{pair.field}_{args.method}.png") as tmp:
                 fig.savefig(tmp, dpi=150)
@@ -195,12 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(run=cmd_fetch)
 
     summary = commands.add_parser("summary", help="per-channel intensity statistics as CSV")
-    summary.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
+    _add_image_options(summary)
     summary.add_argument("--out", type=Path, required=True, help="CSV file to write")
     summary.set_defaults(run=cmd_summary)
 
     count = commands.add_parser("count", help="segment channel 1 and count nuclei per image")
-    count.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
+    _add_image_options(count)
     count.add_argument("--method", default="stardist", help="stardist (default), watershed or otsu")
     count.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     count.add_argument(
@@ -216,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
     )
-    validate.add_argument("--images", type=Path, help="folder of *_channel1/3.tif (default: BBBC008)")
+    _add_image_options(validate)
     validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu"])
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")

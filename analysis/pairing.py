@@ -6,6 +6,7 @@ never by the order a folder lists them in.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -15,13 +16,12 @@ import pandas as pd
 
 from .errors import AnalysisError
 
-#: Channel numbers of the two stains used here.
+#: Channel numbers of the two stains in BBBC008's names.
 NUCLEI_CHANNEL = 1
 ACTIN_CHANNEL = 3
-
-_NAME = re.compile(
-    r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f\d{2}d\d_slice(?P<field>\d+)"
-    r"_channel(?P<channel>\d)\.tif$"
+#: BBBC008's names, ``<plate>_<well>f00d0_slice<field>_channel<channel>.tif``.
+BBBC008_PATTERN = (
+    r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f\d{2}d\d_slice(?P<field>\d+)_channel(?P<channel>\d)\.tif$"
 )
 
 
@@ -36,13 +36,17 @@ class ImagePair:
     field : int
         Field of view ("slice") number, 1-based.
     nuclei, actin : Path
-        Files of channel 1 (Hoechst) and channel 3 (phalloidin).
+        Files of the nuclei stain (BBBC008: channel 1, Hoechst) and of the
+        actin stain (channel 3, phalloidin).
+    plate : str
+        Plate name, or ``""`` when the naming pattern has none.
     """
 
     well: str
     field: int
     nuclei: Path
     actin: Path
+    plate: str = ""
 
     @property
     def name(self) -> str:
@@ -50,69 +54,135 @@ class ImagePair:
         return f"{self.well} f{self.field}"
 
 
-def parse_name(path: str | os.PathLike) -> tuple[str, int, int]:
-    """Well, field and channel encoded in a BBBC008 file name.
+@functools.lru_cache
+def compile_pattern(pattern: str = BBBC008_PATTERN) -> re.Pattern:
+    """A file-naming pattern, checked for the named groups pairing needs.
+
+    As in CellProfiler's metadata extraction, the pattern is a regular
+    expression with named groups: ``channel`` and ``well`` are required;
+    ``field`` is optional (one field per well when absent), and so is
+    ``plate``.
+
+    Parameters
+    ----------
+    pattern : str
+        Matched against each file's name (not its folder).
+
+    Returns
+    -------
+    re.Pattern
+
+    Raises
+    ------
+    AnalysisError
+        If the pattern is not a regular expression or lacks a required group.
+    """
+    try:
+        regex = re.compile(pattern)
+    except re.error as error:
+        raise AnalysisError("--pattern", f"not a regular expression ({error})") from None
+    for group in ("channel", "well"):
+        if group not in regex.groupindex:
+            raise AnalysisError("--pattern", f"has no named group (?P<{group}>...)")
+    return regex
+
+
+def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[str, str | int]:
+    """The metadata a file's name encodes.
 
     Parameters
     ----------
     path : str or path-like
         E.g. ``AS_09125_050116000001_A24f00d0_slice1_channel1.tif``.
+    pattern : str
+        See :func:`compile_pattern`.
 
     Returns
     -------
-    well : str
-    field : int
-    channel : int
+    dict
+        ``plate`` (str, ``""`` without that group), ``well`` (str),
+        ``field`` (int, 1 without that group) and ``channel`` (str).
 
     Raises
     ------
     AnalysisError
-        If the name does not follow the BBBC008 pattern.
+        If the name does not match the pattern.
     """
-    match = _NAME.match(Path(path).name)
+    regex = compile_pattern(pattern)
+    match = regex.search(Path(path).name)
     if match is None:
-        raise AnalysisError(path, "name does not follow <plate>_<well>f00d0_slice<N>_channel<C>.tif")
-    return match["well"], int(match["field"]), int(match["channel"])
+        bbbc008 = "<plate>_<well>f00d0_slice<N>_channel<C>.tif"
+        explained = bbbc008 if pattern == BBBC008_PATTERN else "--pattern"
+        raise AnalysisError(path, f"name does not match {explained}")
+    found = match.groupdict()
+    field = found.get("field")
+    return {
+        "plate": found.get("plate") or "",
+        "well": found["well"],
+        "field": int(field) if field and field.isdigit() else 1,
+        "channel": found["channel"],
+    }
 
 
-def pair_channels(folder: str | os.PathLike) -> list[ImagePair]:
-    """Pair the nuclei and actin images of a folder by well and field.
+def pair_channels(
+    folder: str | os.PathLike,
+    pattern: str = BBBC008_PATTERN,
+    nuclei_channel: str | int = NUCLEI_CHANNEL,
+    actin_channel: str | int = ACTIN_CHANNEL,
+) -> list[ImagePair]:
+    """Pair the nuclei and actin images of a folder by plate, well and field.
 
     Parameters
     ----------
     folder : str or path-like
-        Folder of ``*_channel1.tif`` and ``*_channel3.tif`` files.
+        Folder of TIFF files (``*.tif``, ``*.tiff``).
+    pattern : str
+        How names encode plate, well, field and channel (:func:`compile_pattern`).
+    nuclei_channel, actin_channel : str or int
+        The ``channel`` values of the two stains; files of other channels
+        (another stain, say) are left out.
 
     Returns
     -------
     list of ImagePair
-        Sorted by well, then field.
+        Sorted by plate, well, then field.
 
     Raises
     ------
     AnalysisError
-        If the folder is missing or holds no TIFF, a name cannot be parsed, a
-        channel is neither 1 nor 3, or a channel lacks its partner.
+        If the folder is missing or holds no TIFF, a name does not match the
+        pattern, two files claim the same field and channel, a channel role
+        occurs in no name, or a field lacks one of its two channels.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise AnalysisError(folder, "folder does not exist")
-    files = sorted(folder.glob("*.tif"))
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
     if not files:
         raise AnalysisError(folder, "folder holds no .tif image")
-    channels: dict[tuple[str, int], dict[int, Path]] = {}
+    roles = {str(nuclei_channel): "nuclei", str(actin_channel): "actin"}
+    channels: dict[tuple[str, str, int], dict[str, Path]] = {}
+    seen = set()
     for path in files:
-        well, field, channel = parse_name(path)
-        if channel not in (NUCLEI_CHANNEL, ACTIN_CHANNEL):
-            raise AnalysisError(path, f"channel {channel} is neither 1 (nuclei) nor 3 (actin)")
-        channels.setdefault((well, field), {})[channel] = path
+        meta = parse_name(path, pattern)
+        seen.add(meta["channel"])
+        role = roles.get(meta["channel"])
+        if role is None:
+            continue
+        field = channels.setdefault((meta["plate"], meta["well"], meta["field"]), {})
+        if role in field:
+            raise AnalysisError(path, f"same plate, well, field and channel as {field[role].name}")
+        field[role] = path
+    for channel, role in roles.items():
+        if channel not in seen:
+            raise AnalysisError(folder, f"no file name has channel {channel} (--{role}-channel)")
     pairs = []
-    for (well, field), found in sorted(channels.items()):
-        for wanted in (NUCLEI_CHANNEL, ACTIN_CHANNEL):
-            if wanted not in found:
+    for (plate, well, field), found in sorted(channels.items()):
+        for role, channel in (("nuclei", nuclei_channel), ("actin", actin_channel)):
+            if role not in found:
                 (only,) = found.values()
-                raise AnalysisError(only, f"has no channel {wanted} partner in {folder}")
-        pairs.append(ImagePair(well, field, found[NUCLEI_CHANNEL], found[ACTIN_CHANNEL]))
+                raise AnalysisError(only, f"has no channel {channel} partner in {folder}")
+        pairs.append(ImagePair(well, field, found["nuclei"], found["actin"], plate))
     return pairs
 
 

@@ -27,15 +27,15 @@ def summarise(pairs: Sequence[ImagePair]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per pair: ``well``, ``field``, then for each of ``ch1`` and
-        ``ch3``: ``min``, ``max``, ``mean``, ``std`` (grey levels) and
+        One row per pair: ``well``, ``field``, then for each of ``nuclei`` and
+        ``actin``: ``min``, ``max``, ``mean``, ``std`` (grey levels) and
         ``saturated`` (fraction of pixels at 255).
     """
     rows = []
     for pair in tqdm(pairs, desc="summary", unit="pair", disable=None):
         nuclei, actin = load_pair(pair)
         row = {"well": pair.well, "field": pair.field}
-        for prefix, image in (("ch1", nuclei), ("ch3", actin)):
+        for prefix, image in (("nuclei", nuclei), ("actin", actin)):
             row |= {f"{prefix}_{key}": value for key, value in channel_statistics(image).items()}
         rows.append(row)
     return pd.DataFrame(rows)

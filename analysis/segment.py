@@ -287,7 +287,7 @@ def object_table(labels: np.ndarray, nuclei: np.ndarray, actin: np.ndarray) -> p
     -------
     DataFrame
         One row per label: ``label``, ``centroid_row``, ``centroid_col``
-        (pixels), ``area`` (pixels), ``mean_ch1`` and ``mean_ch3`` (grey
+        (pixels), ``area`` (pixels), ``mean_nuclei`` and ``mean_actin`` (grey
         levels).
     """
     props = regionprops_table(
@@ -301,7 +301,7 @@ def object_table(labels: np.ndarray, nuclei: np.ndarray, actin: np.ndarray) -> p
             "centroid_row": props["centroid-0"],
             "centroid_col": props["centroid-1"],
             "area": props["area"].astype(int),
-            "mean_ch1": props["intensity_mean-0"],
-            "mean_ch3": props["intensity_mean-1"],
+            "mean_nuclei": props["intensity_mean-0"],
+            "mean_actin": props["intensity_mean-1"],
         }
     )

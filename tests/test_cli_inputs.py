@@ -114,7 +114,7 @@ def test_unknown_file_name(tmp_path):
     good_pair(folder)
     stray = folder / "holiday.tif"
     stray.write_bytes(b"")
-    assert "does not follow" in check(folder, stray.name, tmp_path)
+    assert "does not match" in check(folder, stray.name, tmp_path)
 
 
 def test_manifest_file_with_other_content(tmp_path, pairs):
@@ -195,3 +195,32 @@ def test_terminated_count_writes_nothing(tmp_path):
     assert child.returncode == 143
     assert stderr.strip() == "interrupted"
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def naming(tmp_path, *options):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    before = snapshot(folder)
+    out = tmp_path / "out" / "summary.csv"
+    result = run_cli("summary", "--images", folder, *options, "--out", out)
+    assert snapshot(folder) == before
+    return result, out
+
+
+def test_pattern_that_matches_nothing(tmp_path):
+    result, out = naming(tmp_path, "--pattern", r"^(?P<well>X\d\d)_(?P<channel>\d)\.tif$")
+    assert_clean_failure(result, "B02f00d0_slice1_channel1.tif", out)
+    assert "does not match --pattern" in result.stderr
+
+
+def test_pattern_without_a_channel_group(tmp_path):
+    result, out = naming(tmp_path, "--pattern", r"^.+_(?P<well>[A-P]\d{2})f.*\.tif$")
+    assert_clean_failure(result, "--pattern", out)
+    assert "(?P<channel>" in result.stderr
+
+
+def test_channel_role_not_present(tmp_path):
+    result, out = naming(tmp_path, "--actin-channel", "2")
+    assert_clean_failure(result, "in", out)
+    assert "no file name has channel 2 (--actin-channel)" in result.stderr

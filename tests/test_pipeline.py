@@ -10,5 +10,5 @@ def test_summary_csv(tmp_path, dataframe_regression):
     assert len(table) == 12
     assert list(table.columns[:2]) == ["well", "field"]
     first = table.iloc[0]
-    assert (first.well, first.field, first.ch1_max, first.ch3_max) == ("A24", 1, 255, 122)
+    assert (first.well, first.field, first.nuclei_max, first.actin_max) == ("A24", 1, 255, 122)
     dataframe_regression.check(table)

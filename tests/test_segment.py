@@ -60,8 +60,8 @@ def test_object_table_measures_each_label():
     actin = np.full((10, 10), 7, np.uint8)
     table = segment.object_table(labels, nuclei, actin)
     assert table["area"].tolist() == [6, 9]
-    assert table["mean_ch1"].tolist() == [100, 100]
-    assert table["mean_ch3"].tolist() == [7, 7]
+    assert table["mean_nuclei"].tolist() == [100, 100]
+    assert table["mean_actin"].tolist() == [7, 7]
     np.testing.assert_allclose(table[["centroid_row", "centroid_col"]].iloc[1], [7, 7])
 
 
@@ -148,3 +148,37 @@ def test_counts_per_image(counts, dataframe_regression):
     # Exact: counts are integers (compared exactly) and median areas are
     # whole or half pixels, so any change in either is a real change.
     dataframe_regression.check(merged, default_tolerance={"atol": 0, "rtol": 0})
+
+
+def test_example_human_is_counted_through_a_naming_pattern(tmp_path):
+    """CellProfiler's ExampleHuman field: other names, channels 0 (DNA), 1 (pH3) and 2 (actin)."""
+    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    out = tmp_path / "counts.csv"
+    pattern = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)\.tif$"
+    result = run_cli(
+        "count",
+        "--images",
+        folder,
+        "--pattern",
+        pattern,
+        "--nuclei-channel",
+        "0",
+        "--actin-channel",
+        "2",
+        "--out",
+        out,
+    )
+    assert result.returncode == 0, result.stderr
+    counts = pd.read_csv(out)
+    assert counts[["image", "well", "field"]].values.tolist() == [["D03 f1", "D03", 1]]
+    # A whole field of HT29 nuclei, more crowded than BBBC008's A24 f1 (168).
+    assert 250 < counts.n_nuclei.item() < 400
+    objects = pd.read_csv(tmp_path / "counts_objects.csv")
+    assert len(objects) == counts.n_nuclei.item()
+
+
+def test_naming_options_without_a_folder_are_refused(tmp_path):
+    out = tmp_path / "counts.csv"
+    result = run_cli("count", "--nuclei-channel", "0", "--out", out)
+    assert_clean_failure(result, "--pattern", out)
+    assert "--images" in result.stderr
