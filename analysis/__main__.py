@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
     )
     _add_image_options(validate)
-    validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu"])
+    validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu", "li"])
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
     validate.add_argument(

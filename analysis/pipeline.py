@@ -49,7 +49,7 @@ def count_nuclei(
     Parameters
     ----------
     pairs : sequence of ImagePair
-    method : {"stardist", "watershed", "otsu"}
+    method : {"stardist", "watershed", "otsu", "li"}
     model : LoadedModel, optional
         Loaded once by the caller; required for ``"stardist"``.
 
@@ -97,7 +97,7 @@ def validate_segmentation(
     Parameters
     ----------
     pairs : sequence of ImagePair
-    methods : sequence of {"stardist", "watershed", "otsu"}
+    methods : sequence of {"stardist", "watershed", "otsu", "li"}
     model : LoadedModel, optional
     channel : {"nuclei", "actin"}
         Which channel is segmented and scored (against its own mask).

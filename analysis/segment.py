@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu
+from skimage.filters import threshold_li, threshold_otsu
 from skimage.measure import label, regionprops_table
 
 from .data import PROJECT_ROOT, sha256
@@ -39,7 +39,7 @@ PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
 PUBLISHED = "2D_versatile_fluo"
 PUBLISHED_SHA256 = "42202bd269c8106782316f1a2c75afb3f5ffa65e525c2e155ee0ced3a95da349"
 PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
-METHODS = ("stardist", "watershed", "otsu")
+METHODS = ("stardist", "watershed", "otsu", "li")
 #: Gaussian sigma (pixels) applied before the Otsu threshold of the baseline.
 BASELINE_SMOOTHING = 1.0
 
@@ -240,9 +240,10 @@ def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) ->
     Parameters
     ----------
     image : ndarray, shape (rows, cols)
-    method : {"stardist", "watershed", "otsu"}
-        ``"otsu"`` is the plain threshold of the raw image, its connected
-        components taken as objects (a reference for the validation).
+    method : {"stardist", "watershed", "otsu", "li"}
+        ``"otsu"`` and ``"li"`` are plain thresholds of the raw image
+        (Otsu's, and Li's minimum cross-entropy), their connected
+        components taken as objects (references for the validation).
     model : LoadedModel, optional
         Required for ``"stardist"``.
 
@@ -256,6 +257,8 @@ def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) ->
         return watershed_labels(image)
     if method == "otsu":
         return label(otsu_foreground(image)).astype(np.int32)
+    if method == "li":
+        return label(image > threshold_li(image)).astype(np.int32)
     raise AnalysisError(method, f"unknown method; choose from {', '.join(METHODS)}")
 
 
