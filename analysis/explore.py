@@ -59,20 +59,24 @@ def channel_statistics(image: np.ndarray) -> dict[str, float]:
 
     Parameters
     ----------
-    image : ndarray of uint8
+    image : ndarray of unsigned integers or floats
 
     Returns
     -------
     dict
-        ``min``, ``max``, ``mean``, ``std`` in grey levels and ``saturated``,
-        the fraction of pixels at 255.
+        ``min``, ``max``, ``mean``, ``std`` in the image's units and
+        ``saturated``, the fraction of pixels at the top of the pixel type
+        (255 for 8 bits, 65535 for 16; 12-bit data stored in 16 bits never
+        reach it), NaN for floating-point images, which have no top.
     """
+    integer = image.dtype.kind in "ui"
+    top = np.iinfo(image.dtype).max if integer else None
     return {
-        "min": int(image.min()),
-        "max": int(image.max()),
+        "min": int(image.min()) if integer else float(image.min()),
+        "max": int(image.max()) if integer else float(image.max()),
         "mean": float(image.mean()),
         "std": float(image.std()),
-        "saturated": float(np.mean(image == LEVELS - 1)),
+        "saturated": float(np.mean(image == top)) if integer else float("nan"),
     }
 
 

@@ -53,8 +53,19 @@ def _read_page(path: Path) -> tuple[np.ndarray, int]:
         raise AnalysisError(path, f"not a readable TIFF image ({error})") from None
 
 
+#: Pixel types read as they are: 8-bit, 12- or 16-bit (stored in 16) and floating point.
+PIXEL_TYPES = (np.uint8, np.uint16, np.float32, np.float64)
+
+
 def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read one 8-bit single-channel image.
+    """Read one single-plane image, keeping its pixel type.
+
+    What each step does with the type: the lesson's intensity exploration
+    (histograms per grey level, equalisation, OpenCV normalisation to 0..255)
+    is written for 8-bit images; counting, segmentation and validation
+    normalise each image by its percentiles first (StarDist, 1st and 99.8th)
+    or threshold it on its own range (Otsu, Li), so 16-bit or floating-point
+    images give the same objects as their 8-bit originals.
 
     Parameters
     ----------
@@ -63,13 +74,14 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
     Returns
     -------
-    ndarray of uint8, shape (rows, cols)
-        Pixel intensities, 0..255.
+    ndarray, shape (rows, cols)
+        ``uint8``, ``uint16``, ``float32`` or ``float64`` intensities.
 
     Raises
     ------
     AnalysisError
-        If the file is unreadable, truncated, not 2-D, not 8-bit, or a
+        If the file is unreadable, truncated, not a single plane (a stack or
+        RGB), of another pixel type, holds non-finite values, or is a
         manifest file with the wrong SHA-256.
     """
     path = Path(path)
@@ -77,8 +89,12 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     array, _ = _read_page(path)
     if array.ndim != 2:
         raise AnalysisError(path, f"expected one channel, got an array of shape {array.shape}")
-    if array.dtype != np.uint8:
-        raise AnalysisError(path, f"expected 8-bit pixels, got {array.dtype}")
+    if array.dtype.type not in PIXEL_TYPES:
+        raise AnalysisError(
+            path, f"pixel type {array.dtype} is not supported (8- or 16-bit unsigned, or float)"
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise AnalysisError(path, "holds NaN or infinite values")
     return array
 
 

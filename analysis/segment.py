@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import socket
 import sys
@@ -37,6 +38,8 @@ from .instances import split_touching
 #: Folder of the project's trained model.
 PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
 PUBLISHED = "2D_versatile_fluo"
+#: Images larger than this (pixels, either side) are predicted in tiles.
+TILE_SIZE = 2048
 PUBLISHED_SHA256 = "42202bd269c8106782316f1a2c75afb3f5ffa65e525c2e155ee0ced3a95da349"
 PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
 METHODS = ("stardist", "watershed", "otsu", "li")
@@ -178,14 +181,41 @@ def normalise_for_network(image: np.ndarray) -> np.ndarray:
     return normalize(image, 1, 99.8, axis=(0, 1)).astype(np.float32)
 
 
-def predict_labels(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def n_tiles(shape: tuple[int, int], tile_size: int = TILE_SIZE) -> tuple[int, int]:
+    """How many tiles per axis StarDist predicts an image of ``shape`` in.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(rows, cols)``.
+    tile_size : int
+        Longest tile side in pixels; smaller images are predicted whole.
+
+    Returns
+    -------
+    tuple of int
+        ``(1, 1)`` up to ``tile_size`` on both sides.
+    """
+    return tuple(max(1, math.ceil(side / tile_size)) for side in shape)
+
+
+def predict_labels(
+    model: LoadedModel, image: np.ndarray, tile_size: int = TILE_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
     """StarDist instance segmentation of one image.
+
+    Images larger than ``tile_size`` on a side are predicted tile by tile
+    (StarDist's ``n_tiles``, each tile with the network's context around it),
+    so memory stays bounded; the objects are then chosen on the whole image.
 
     Parameters
     ----------
     model : LoadedModel
     image : ndarray, shape (rows, cols)
-        Raw intensities; percentile-normalised here as in training.
+        Raw intensities of any supported pixel type; percentile-normalised
+        here as in training.
+    tile_size : int
+        See :func:`n_tiles`.
 
     Returns
     -------
@@ -194,7 +224,10 @@ def predict_labels(model: LoadedModel, image: np.ndarray) -> tuple[np.ndarray, n
     centres : ndarray of int, shape (n, 2)
         (row, col) of each object's star centre, in label order.
     """
-    labels, details = model.model.predict_instances(normalise_for_network(image), verbose=False)
+    tiles = n_tiles(image.shape, tile_size)
+    labels, details = model.model.predict_instances(
+        normalise_for_network(image), n_tiles=tiles if tiles != (1, 1) else None, verbose=False
+    )
     return labels.astype(np.int32), np.asarray(details["points"]).reshape(-1, 2)
 
 

@@ -84,12 +84,35 @@ def test_text_file_named_tif(tmp_path):
     assert "not a readable TIFF" in check(folder, actin.name, tmp_path)
 
 
-def test_sixteen_bit_image(tmp_path):
+def test_unsupported_pixel_type(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     good_pair(folder)
-    path = synthetic(folder, channel=1, array=np.full((32, 32), 700, np.uint16))
-    assert "8-bit" in check(folder, path.name, tmp_path)
+    path = synthetic(folder, channel=1, array=np.full((32, 32), 700, np.int32))
+    assert "pixel type int32 is not supported" in check(folder, path.name, tmp_path)
+
+
+def test_image_with_nan(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    array = np.ones((32, 32), np.float32)
+    array[3, 4] = np.nan
+    path = synthetic(folder, channel=3, array=array)
+    assert "NaN" in check(folder, path.name, tmp_path)
+
+
+def test_sixteen_bit_pair_is_summarised(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    synthetic(folder, channel=1, array=np.full((32, 32), 700, np.uint16))
+    synthetic(folder, channel=3, array=np.full((32, 32), 65535, np.uint16))
+    out = tmp_path / "summary.csv"
+    result = run_cli("summary", "--images", folder, "--out", out)
+    assert result.returncode == 0, result.stderr
+    row = out.read_text().splitlines()[1].split(",")
+    assert row[2:4] == ["700", "700"]
+    assert row[-1] == "1.0"
 
 
 def test_rgb_image(tmp_path):

@@ -5,10 +5,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import tifffile
 from conftest import assert_clean_failure, run_cli
 from skimage.draw import disk
 
-from analysis import data, segment
+from analysis import data, images, segment
 from analysis.errors import AnalysisError
 from analysis.instances import split_touching
 
@@ -182,3 +183,52 @@ def test_naming_options_without_a_folder_are_refused(tmp_path):
     result = run_cli("count", "--nuclei-channel", "0", "--out", out)
     assert_clean_failure(result, "--pattern", out)
     assert "--images" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def bit_depth_copies(tmp_path_factory, pairs):
+    """Two fields (one per well) as 8-bit, 16-bit (x 257) and float (/ 255) copies under a new name."""
+    folders = {}
+    for kind, convert in {
+        "uint8": lambda a: a,
+        "uint16": lambda a: a.astype(np.uint16) * 257,
+        "float32": lambda a: a.astype(np.float32) / 255,
+    }.items():
+        folder = tmp_path_factory.mktemp(kind)
+        for pair in (pairs[0], pairs[6]):
+            for path in (pair.nuclei, pair.actin):
+                tifffile.imwrite(
+                    folder / path.name.replace("AS_09125", "OWN"), convert(images.load_image(path))
+                )
+        folders[kind] = folder
+    return folders
+
+
+@pytest.mark.parametrize("method", ["stardist", "watershed"])
+def test_sixteen_bit_and_float_give_the_counts_of_the_8_bit_originals(tmp_path, bit_depth_copies, method):
+    counts = {}
+    for kind, folder in bit_depth_copies.items():
+        out = tmp_path / f"{kind}.csv"
+        result = run_cli("count", "--images", folder, "--method", method, "--out", out)
+        assert result.returncode == 0, result.stderr
+        counts[kind] = pd.read_csv(out)[["image", "n_nuclei", "median_area"]]
+    pd.testing.assert_frame_equal(counts["uint16"], counts["uint8"])
+    pd.testing.assert_frame_equal(counts["float32"], counts["uint8"])
+
+
+def test_n_tiles_follow_the_image_size():
+    assert segment.n_tiles((512, 512)) == (1, 1)
+    assert segment.n_tiles((2048, 2049)) == (1, 2)
+    assert segment.n_tiles((5000, 300), tile_size=1024) == (5, 1)
+
+
+def test_tiled_prediction_matches_the_whole_image(model, pairs):
+    """A 1024 x 1024 mosaic of four fields, predicted whole and in 2 x 2 tiles."""
+    fields = [images.load_image(pairs[i].nuclei) for i in (0, 1, 6, 7)]
+    mosaic = np.block([[fields[0], fields[1]], [fields[2], fields[3]]])
+    whole, _ = segment.predict_labels(model, mosaic)
+    tiled, _ = segment.predict_labels(model, mosaic, tile_size=512)
+    assert segment.n_tiles(mosaic.shape, 512) == (2, 2)
+    overlap = np.logical_and(whole > 0, tiled > 0).sum()
+    assert 2 * overlap / ((whole > 0).sum() + (tiled > 0).sum()) > 0.999
+    assert tiled.max() == whole.max()
