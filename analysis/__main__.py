@@ -96,7 +96,9 @@ def cmd_count(args: argparse.Namespace) -> None:
     if args.figures:
         check_target(args.figures, folder=True)
     pairs = _images(args)
-    model = load_model(args.model) if args.method == "stardist" else None  # segment() rejects unknown methods
+    model = (
+        load_model(args.model) if args.method.startswith("stardist") else None
+    )  # segment() checks the name
     counts, objects, labels = count_nuclei(pairs, args.method, model)
     objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:
@@ -137,7 +139,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
     check_target(args.out)
     pairs = _images(args)
-    model = load_model(args.model) if "stardist" in args.methods else None
+    model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
     table = validate_segmentation(pairs, args.methods, model, channel=args.channel)
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
@@ -221,7 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     count = commands.add_parser("count", help="segment channel 1 and count nuclei per image")
     _add_image_options(count)
-    count.add_argument("--method", default="stardist", help="stardist (default), watershed or otsu")
+    count.add_argument(
+        "--method", default="stardist", help="stardist (default), stardist-li, watershed, otsu or li"
+    )
     count.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     count.add_argument(
         "--out",
@@ -237,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
     )
     _add_image_options(validate)
-    validate.add_argument("--methods", nargs="+", default=["stardist", "watershed", "otsu", "li"])
+    validate.add_argument(
+        "--methods", nargs="+", default=["stardist", "stardist-li", "watershed", "otsu", "li"]
+    )
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
     validate.add_argument(

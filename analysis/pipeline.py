@@ -65,7 +65,7 @@ def count_nuclei(
         Image name to its label image.
     """
     counts, objects, labels = [], [], {}
-    model_name = model.name if method == "stardist" else ""
+    model_name = model.name if method.startswith("stardist") else ""
     for pair in tqdm(pairs, desc=f"count ({method})", unit="image", disable=None):
         nuclei, actin = load_pair(pair)
         labelled = segment(nuclei, method, model)

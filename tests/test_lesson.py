@@ -152,7 +152,13 @@ def test_validation_is_named_for_what_it_is(lesson_site):
     assert "hand-corrected foreground mask" in pages
     assert "instances derived from the masks" in pages
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
-    assert set(validation.method) == {"stardist (project)", "watershed", "otsu", "li"}
+    assert set(validation.method) == {
+        "stardist (project)",
+        "stardist-li (project)",
+        "watershed",
+        "otsu",
+        "li",
+    }
     assert set(pd.read_csv(lesson_site / "tables" / "by-well.csv").well) == {"A24", "L15"}
 
 

@@ -232,3 +232,18 @@ def test_tiled_prediction_matches_the_whole_image(model, pairs):
     overlap = np.logical_and(whole > 0, tiled > 0).sum()
     assert 2 * overlap / ((whole > 0).sum() + (tiled > 0).sum()) > 0.999
     assert tiled.max() == whole.max()
+
+
+def test_fitting_to_the_foreground_keeps_objects_apart_and_follows_the_stain():
+    image = np.zeros((40, 60), np.uint8)
+    image[disk((20, 18), 10)] = 200
+    image[disk((20, 38), 10)] = 150
+    seeds = np.zeros(image.shape, np.int32)
+    seeds[disk((20, 18), 4)] = 1  # too small: grows to the stain
+    seeds[18:23, 30:48] = 2  # too long: trimmed to the stain
+    seeds[2, 2] = 3  # on the background: disappears
+    fitted = segment.fit_to_foreground(seeds, image)
+    assert set(np.unique(fitted)) == {0, 1, 2}
+    np.testing.assert_array_equal(fitted > 0, image > 0)
+    assert (fitted[image == 200] == 1).all()
+    assert (fitted[image == 150] == 2).all()

@@ -36,7 +36,7 @@ def test_dice_of_masks_of_different_areas():
 
 @pytest.fixture(scope="module")
 def scores(pairs):
-    return validate_segmentation(pairs, ["stardist", "watershed", "otsu", "li"], segment.load_model())
+    return validate_segmentation(pairs, list(segment.METHODS), segment.load_model())
 
 
 @pytest.mark.slow
