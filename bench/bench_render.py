@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.data import PROJECT_ROOT, cache_dir, mirror_dir
+from baseline import checkouts, child_env
+
 from analysis.render import CACHE_ENV
 
 
@@ -33,21 +34,10 @@ def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]
     Cold: empty execution cache. Cached: executions reused, documents built
     again (the output folder's stamp removed first). No-op: nothing changed.
     """
-    import os
-
     cold, cached, noop = [], [], []
-    mirror = mirror_dir()
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            # both checkouts read the same data (a worktree has no mirror beside it)
-            env = {
-                **os.environ,
-                CACHE_ENV: str(Path(tmp) / "cache"),
-                "BBBC008_CACHE": str(cache_dir()),
-                "PYTHONPATH": str(checkout),
-            }  # the kernels import this checkout's package
-            if mirror:
-                env["BBBC008_MIRROR"] = str(mirror)
+            env = child_env(checkout, **{CACHE_ENV: str(Path(tmp) / "cache")})
             command = [sys.executable, "-m", "analysis", "report", "--out", str(Path(tmp) / "out")]
             cold.append(timed([*command, "--force"], checkout, env))
             (Path(tmp) / "out" / ".render-stamp").unlink(missing_ok=True)
@@ -70,26 +60,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", help="git revision to time as well")
     args = parser.parse_args()
-    if args.baseline:
-        with tempfile.TemporaryDirectory() as tmp:
-            worktree = Path(tmp) / "baseline"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
-                cwd=PROJECT_ROOT,
-                check=True,
-                capture_output=True,
-            )
-            try:
-                print(summary(f"baseline {args.baseline}", *render_times(worktree, args.repeats)), flush=True)
-            finally:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(worktree)],
-                    cwd=PROJECT_ROOT,
-                    check=True,
-                    capture_output=True,
-                )
-    print(summary("this checkout", *render_times(PROJECT_ROOT, args.repeats)))
-
-
-if __name__ == "__main__":
-    main()
+    with checkouts(args.baseline) as found:
+        for name, checkout in found.items():
+            print(summary(name, *render_times(checkout, args.repeats)), flush=True)

@@ -11,7 +11,6 @@ figure drawn to PNG, Python's start and every import included.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.data import PROJECT_ROOT, cache_dir, mirror_dir
+from baseline import checkouts, child_env
 
 SECTIONS = """
 import matplotlib
@@ -29,7 +28,7 @@ from analysis import cluster, data, explore, figures
 try:
     from analysis.images import load_pair
 except ImportError:  # older revisions read images in analysis.data
-    from analysis.data import load_pair
+    from baseline import checkouts, child_env
 
 nuclei, actin = load_pair(data.dataset_pairs()[0])
 counts = [explore.intensity_histogram(c) for c in (nuclei, actin)]
@@ -47,13 +46,15 @@ labels = [cluster.fit_labels(features, 3, method) for method in ("gmm", "kmeans"
 
 
 def run_once(checkout: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(checkout), "BBBC008_CACHE": str(cache_dir()), "MPLBACKEND": "Agg"}
-    mirror = mirror_dir()
-    if mirror:
-        env["BBBC008_MIRROR"] = str(mirror)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", SECTIONS], cwd=tmp, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", SECTIONS],
+            cwd=tmp,
+            env=child_env(checkout, MPLBACKEND="Agg"),
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - start
 
 
@@ -62,30 +63,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", help="git revision to time as well")
     args = parser.parse_args()
-    checkouts = {"this checkout": PROJECT_ROOT}
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.baseline:
-            worktree = Path(tmp) / "baseline"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
-                cwd=PROJECT_ROOT,
-                check=True,
-                capture_output=True,
-            )
-            checkouts = {f"baseline {args.baseline}": worktree, **checkouts}
-        try:
-            for name, checkout in checkouts.items():
-                runs = [run_once(checkout) for _ in range(args.repeats)]
-                listed = ", ".join(f"{r:.2f}" for r in runs)
-                print(f"{name}: median {statistics.median(runs):.2f} s ({listed})", flush=True)
-        finally:
-            if args.baseline:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(worktree)],
-                    cwd=PROJECT_ROOT,
-                    check=True,
-                    capture_output=True,
-                )
+    with checkouts(args.baseline) as found:
+        for name, checkout in found.items():
+            runs = [run_once(checkout) for _ in range(args.repeats)]
+            listed = ", ".join(f"{r:.2f}" for r in runs)
+            print(f"{name}: median {statistics.median(runs):.2f} s ({listed})", flush=True)
 
 
 if __name__ == "__main__":
