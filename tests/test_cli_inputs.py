@@ -204,15 +204,24 @@ def test_report_out_that_is_a_file(tmp_path):
     assert out.read_text() == "a file"
 
 
-def test_terminated_count_writes_nothing(tmp_path):
+def test_terminated_count_writes_nothing(tmp_path, pairs):
+    # Eight copies of the twelve fields under other plate names: the count is
+    # still predicting when the signal comes, however fast the machine.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for copy in range(8):
+        for pair in pairs:
+            for path in (pair.nuclei, pair.actin):
+                shutil.copy(path, folder / path.name.replace("AS_09125", f"COPY{copy}"))
     out = tmp_path / "out" / "counts.csv"
     child = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "count", "--out", str(out)],
+        [sys.executable, "-m", "analysis", "count", "--images", str(folder), "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
+    time.sleep(6)
+    assert child.poll() is None, "the count ended before it could be interrupted"
     child.send_signal(signal.SIGTERM)
     _, stderr = child.communicate(timeout=120)
     assert child.returncode == 143
