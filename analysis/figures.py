@@ -8,6 +8,7 @@ perceptually uniform, colour-blind-safe maps (magma, viridis, cividis).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -168,7 +169,7 @@ def plot_counts(
     width = 0.8 / wide.shape[1]
     x = np.arange(len(wide))
     colours = ("#3b528b", "#5ec962", "#fde725", "#440154")
-    for i, (method, colour) in enumerate(zip(wide.columns, colours, strict=False)):
+    for i, (method, colour) in enumerate(zip(wide.columns, itertools.cycle(colours))):
         ax.bar(x + (i - (wide.shape[1] - 1) / 2) * width, wide[method], width, label=method, color=colour)
     if reference is not None:
         ax.scatter(
@@ -202,7 +203,7 @@ def plot_scores(table: pd.DataFrame, score: str = "dice") -> Figure:
     """
     wide = table.pivot(index="image", columns="method", values=score)
     fig, ax = _subplots(figsize=(9, 3.4))
-    for method, marker in zip(wide.columns, "osD^", strict=False):
+    for method, marker in zip(wide.columns, itertools.cycle("osD^v")):
         ax.plot(np.arange(len(wide)), wide[method], marker=marker, ls="none", label=method)
     ax.set_xticks(np.arange(len(wide)), wide.index, rotation=45, ha="right")
     ax.set_ylabel(f"{score} vs hand-corrected mask")
