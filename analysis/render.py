@@ -60,7 +60,7 @@ STAMP = ".render-stamp"
 CELL_TIMEOUT_S = 900
 
 _INLINE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
-_INCLUDE = re.compile(r"^\{\{<\s*include\s+(\S+)\s*>\}\}\s*$", re.MULTILINE)
+_INCLUDE = re.compile(r"^\{\{<[ \t]*include[ \t]+(\S+)[ \t]*>\}\}[ \t]*$", re.MULTILINE)
 _INLINE_MARK = "\x1finline-values:"
 # nbclient's own log (kernel restarts, shutdown noise) stays off the terminal.
 _QUIET = logging.getLogger("analysis.render.kernels")

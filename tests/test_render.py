@@ -160,6 +160,8 @@ def test_includes_are_expanded_and_missing_ones_named(tmp_path):
     assert render.expand_includes("before\n{{< include part.md >}}\nafter", tmp_path) == (
         "before\n- a point\nafter"
     )
+    # the blank line after an include stays, so a heading there is no list item
+    assert render.expand_includes("{{< include part.md >}}\n\n### Next", tmp_path) == "- a point\n\n### Next"
     with pytest.raises(AnalysisError, match="gone.md"):
         render.expand_includes("{{< include gone.md >}}", tmp_path)
 
