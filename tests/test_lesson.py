@@ -91,6 +91,8 @@ def test_every_page_is_rendered(lesson_site):
         html = (lesson_site / "report" / f"{stem}.html").read_text()
         assert "`{python}" not in html
         assert "Traceback" not in html
+        assert "### " not in html, stem  # no Markdown left unconverted
+        assert "{." not in html, stem
         assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
     assert (lesson_site / "report" / render.PDF_NAME).read_bytes().startswith(b"%PDF")
 
@@ -139,6 +141,8 @@ def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
         assert f"{number} {title}" in text
         assert f"{number}.1 " in text
     assert "0.1 " not in text
+    assert "### " not in text
+    assert "{.unnumbered}" not in text
     assert text.count("Solution") >= 9
     assert all(f"Exercise {n}:" in text for n in range(1, 10))
     assert re.search(r"Figure \d+: ", text)
