@@ -133,14 +133,19 @@ def cmd_validate(args: argparse.Namespace) -> None:
         The parsed command-line options.
     """
     from .output import check_target, write_csv
+    from .pairing import truth_files
     from .pipeline import validate_segmentation
     from .segment import load_model
     from .validate import summarise_by_well
 
     check_target(args.out)
     pairs = _images(args)
+    truth = None
+    if args.truth:
+        channel = args.nuclei_channel if args.channel == "nuclei" else args.actin_channel
+        truth = truth_files(args.truth, pairs, args.channel, channel, args.pattern)
     model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
-    table = validate_segmentation(pairs, args.methods, model, channel=args.channel)
+    table = validate_segmentation(pairs, args.methods, model, channel=args.channel, truth=truth)
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
 
@@ -246,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
+    validate.add_argument(
+        "--truth", type=Path, help="folder of reference masks named by the same pattern (default: BBBC008's)"
+    )
     validate.add_argument(
         "--out",
         type=Path,

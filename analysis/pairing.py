@@ -186,6 +186,57 @@ def pair_channels(
     return pairs
 
 
+def truth_files(
+    folder: str | os.PathLike,
+    pairs: list[ImagePair],
+    role: str,
+    channel: str | int,
+    pattern: str = BBBC008_PATTERN,
+) -> dict[Path, Path]:
+    """Find each image's reference mask in a folder named by the same pattern.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Folder of mask TIFFs.
+    pairs : list of ImagePair
+        The images to be scored.
+    role : {"nuclei", "actin"}
+        Which image of each pair is scored.
+    channel : str or int
+        The ``channel`` value of that image's masks.
+    pattern : str
+        See :func:`compile_pattern`; masks are matched on plate, well and field.
+
+    Returns
+    -------
+    dict
+        Image path to mask path.
+
+    Raises
+    ------
+    AnalysisError
+        If the folder is missing, a mask's name does not match the pattern,
+        or an image has no mask.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AnalysisError(folder, "folder does not exist")
+    masks = {}
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff")):
+        meta = parse_name(path, pattern)
+        if meta["channel"] == str(channel):
+            masks[meta["plate"], meta["well"], meta["field"]] = path
+    found = {}
+    for pair in pairs:
+        image = getattr(pair, role)
+        mask = masks.get((pair.plate, pair.well, pair.field))
+        if mask is None:
+            raise AnalysisError(image, f"no mask of the same plate, well, field and channel in {folder}")
+        found[image] = mask
+    return found
+
+
 def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:
     """One row per pair: its short name and the two file names.
 

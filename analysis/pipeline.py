@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,8 +92,9 @@ def validate_segmentation(
     methods: Sequence[str],
     model: LoadedModel | None = None,
     channel: str = "nuclei",
+    truth: Mapping[Path, Path] | None = None,
 ) -> pd.DataFrame:
-    """Score each method on each pair against the hand-corrected foreground masks.
+    """Score each method on each pair against reference foreground masks.
 
     Parameters
     ----------
@@ -101,6 +103,9 @@ def validate_segmentation(
     model : LoadedModel, optional
     channel : {"nuclei", "actin"}
         Which channel is segmented and scored (against its own mask).
+    truth : mapping of Path to Path, optional
+        Each scored image's mask (:func:`analysis.pairing.truth_files`);
+        by default BBBC008's hand-corrected masks, found in the manifest.
 
     Returns
     -------
@@ -113,8 +118,8 @@ def validate_segmentation(
     for pair in tqdm(pairs, desc="validate", unit="image", disable=None):
         path = getattr(pair, channel)
         image = load_image(path)
-        truth = load_mask(foreground_path(path))
-        truth_instances = split_touching(truth)
+        mask = load_mask(truth[path] if truth is not None else foreground_path(path))
+        truth_instances = split_touching(mask)
         for method in methods:
             rows.append(
                 {
@@ -124,6 +129,6 @@ def validate_segmentation(
                     "channel": channel,
                     "method": method_label(method, model),
                 }
-                | score(segment(image, method, model), truth, truth_instances)
+                | score(segment(image, method, model), mask, truth_instances)
             )
     return pd.DataFrame(rows)

@@ -7,10 +7,11 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import tifffile
 from conftest import assert_clean_failure, run_cli
 
-from analysis import data
+from analysis import data, pipeline
 
 NAME = "AS_09125_050116000001_{well}f00d0_slice{field}_channel{channel}.tif"
 
@@ -256,3 +257,22 @@ def test_channel_role_not_present(tmp_path):
     result, out = naming(tmp_path, "--actin-channel", "2")
     assert_clean_failure(result, "in", out)
     assert "no file name has channel 2 (--actin-channel)" in result.stderr
+
+
+def test_validate_with_own_masks_scores_like_the_manifest(tmp_path, pairs):
+    own_images, own_masks = tmp_path / "images", tmp_path / "masks"
+    own_images.mkdir()
+    own_masks.mkdir()
+    for pair in (pairs[0], pairs[6]):
+        for path in (pair.nuclei, pair.actin):
+            shutil.copy(path, own_images / path.name.replace("AS_09125", "OWN"))
+            shutil.copy(data.foreground_path(path), own_masks / path.name.replace("AS_09125", "OWN"))
+    reference = pipeline.validate_segmentation([pairs[0], pairs[6]], ["otsu", "li"])
+    out = tmp_path / "out" / "validation.csv"
+    result = run_cli(
+        "validate", "--images", own_images, "--truth", own_masks, "--methods", "otsu", "li", "--out", out
+    )
+    assert result.returncode == 0, result.stderr
+    scored = pd.read_csv(out)
+    np.testing.assert_allclose(scored.dice, reference.dice, rtol=1e-12)
+    assert scored.n_truth_instances.tolist() == reference.n_truth_instances.tolist()

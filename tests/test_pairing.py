@@ -96,3 +96,18 @@ def test_channel_role_missing_from_every_name(tmp_path):
     folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
     with pytest.raises(AnalysisError, match=r"no file name has channel 5 \(--actin-channel\)"):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 5)
+
+
+def test_truth_files_are_matched_by_plate_well_field_and_channel(tmp_path):
+    images = touch(
+        tmp_path / "images", "P1_D03f00d0.tif", "P1_D03f00d2.tif", "P1_E04f00d0.tif", "P1_E04f00d2.tif"
+    )
+    masks = touch(tmp_path / "masks", "P1_E04f00d0.tif", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
+    found = pairing.pair_channels(images, EXAMPLE_HUMAN, 0, 2)
+    truth = pairing.truth_files(masks, found, "nuclei", 0, EXAMPLE_HUMAN)
+    assert {image.name: mask.parent.name + "/" + mask.name for image, mask in truth.items()} == {
+        "P1_D03f00d0.tif": "masks/P1_D03f00d0.tif",
+        "P1_E04f00d0.tif": "masks/P1_E04f00d0.tif",
+    }
+    with pytest.raises(AnalysisError, match=r"P1_E04f00d2\.tif: no mask of the same plate, well, field"):
+        pairing.truth_files(masks, found, "actin", 2, EXAMPLE_HUMAN)
