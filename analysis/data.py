@@ -231,5 +231,5 @@ def foreground_path(image: Path) -> Path:
     """
     entries = [e for e in read_manifest() if e.kind == "foreground" and e.file == image.name]
     if not entries:
-        raise AnalysisError(image, "no hand-corrected mask of this name in data/manifest.csv (own masks: --truth)")
+        raise AnalysisError(image, "no mask of this name in data/manifest.csv (own masks: --truth)")
     return fetch(entries[0])

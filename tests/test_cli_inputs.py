@@ -191,7 +191,7 @@ def test_validate_images_without_known_masks(tmp_path):
     out = tmp_path / "out" / "validation.csv"
     result = run_cli("validate", "--images", folder, "--methods", "otsu", "--out", out)
     assert_clean_failure(result, "B02f00d0_slice1_channel1.tif", out)
-    assert "no hand-corrected mask" in result.stderr
+    assert "no mask of this name in data/manifest.csv (own masks: --truth)" in result.stderr
 
 
 def test_report_out_that_is_a_file(tmp_path):
