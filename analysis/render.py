@@ -95,6 +95,11 @@ class Project:
     pages: list[Path]
     output_dir: Path
 
+    def css_files(self) -> list[Path]:
+        """The stylesheets of the HTML format, ``format.html.css`` (one or a list)."""
+        css = self.format_options("html").get("css", [])
+        return [self.root / c for c in ([css] if isinstance(css, str) else css)]
+
     def format_options(self, name: str) -> dict:
         """Options of one output format (``html``, ``typst``, ``ipynb``)."""
         options = self.config.get("format", {}).get(name, {})
@@ -110,7 +115,6 @@ class Page:
     notebook: nbformat.NotebookNode
     episode: int | None = None
     cached: bool = False
-    seconds: float = 0.0
     inline: list[dict] = field(default_factory=list)
 
     @property
@@ -365,9 +369,14 @@ def cache_key(notebook: nbformat.NotebookNode, files: list[Path]) -> str:
     digest = hashlib.sha256()
     for cell in notebook.cells:
         digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
+    _digest_files(digest, files)
+    return digest.hexdigest()
+
+
+def _digest_files(digest, files: list[Path]) -> None:
+    """Feed each file's name and SHA-256 (or ``missing``) into a running digest."""
     for path in files:
         digest.update(f"{path.name}\0{sha256(path) if path.is_file() else 'missing'}\0".encode())
-    return digest.hexdigest()
 
 
 def cache_dir(root: Path = PROJECT_ROOT) -> Path:
@@ -396,7 +405,6 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
     execution succeeded; an interrupted or failed execution leaves nothing.
     """
     cached = cache / f"{page.stem}-{key[:16]}.ipynb"
-    start = time.perf_counter()
     if reuse and cached.is_file():
         executed = nbformat.read(cached, as_version=4)
         page.cached = True
@@ -411,7 +419,6 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
             old.unlink()
         os.replace(handle.name, cached)
     page.notebook, page.inline = fill_inline(executed)
-    page.seconds = time.perf_counter() - start
 
 
 def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
@@ -544,11 +551,8 @@ def page_markdown(page: Page, build: Path, tables: Path) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _listing(page: Page, pages: dict[str, Page]) -> str:
+def _listing(listing: dict, pages: dict[str, Page]) -> str:
     """A Quarto table listing (``listing:`` in the front matter) as a pipe table."""
-    listing = page.front.get("listing")
-    if not listing:
-        return ""
     fields = listing.get("fields", ["title"])
     names = listing.get("field-display-names", {})
     rows = [
@@ -570,7 +574,7 @@ def _fill_listing(markdown: str, page: Page, pages: dict[str, Page]) -> str:
     if not listing:
         return markdown
     empty = re.compile(r"^::: \{#" + re.escape(listing["id"]) + r"\}\n:::$", re.MULTILINE)
-    return empty.sub(lambda _: f"::: {{#{listing['id']}}}\n{_listing(page, pages)}\n:::", markdown)
+    return empty.sub(lambda _: f"::: {{#{listing['id']}}}\n{_listing(listing, pages)}\n:::", markdown)
 
 
 def _navbar(project: Project, current: Page) -> str:
@@ -651,8 +655,7 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
         extra.append("--toc")
     if numbered:
         extra += ["--number-sections", f"--number-offset={page.episode or 0}"]
-    for css in [options["css"]] if isinstance(options.get("css"), str) else options.get("css", []):
-        extra.append(f"--css={project.root / css}")
+    extra += [f"--css={css}" for css in project.css_files()]
     navbar = build / f"{page.stem}-navbar.html"
     navbar.write_text(_navbar(project, page))
     extra.append(f"--include-before-body={navbar}")
@@ -804,8 +807,9 @@ def render(
         and (out / STAMP).read_text() == stamp
         and all(path.is_file() for path in [*expected, out / site / PDF_NAME])
     )
-    shots = sorted((out / "screens").glob("*.png")) if up_to_date else []
-    if not up_to_date:
+    if up_to_date:
+        shots = sorted((out / "screens").glob("*.png"))
+    else:
         shots = _build_site(project, pages, out, site, stamp, screenshots)
     site_dir = out / site
     return {
@@ -813,7 +817,7 @@ def render(
         "notebooks": [site_dir / f"{p.stem}.ipynb" for p in pages if p.executes],
         "pdf": site_dir / PDF_NAME,
         "tables": out / "tables",
-        "screens": [out / "screens" / p.name for p in shots],
+        "screens": shots,
         "up_to_date": up_to_date,
         "executed": [p.stem for p in pages if p.executes and not p.cached],
         "cached": [p.stem for p in pages if p.cached],
@@ -847,11 +851,9 @@ def site_key(project: Project, pages: list[Page]) -> str:
         for cell in page.notebook.cells:  # not the cells' ids, which jupytext draws at random
             outputs = json.dumps(cell.get("outputs", []), sort_keys=True)
             digest.update(f"{cell.cell_type}\0{cell.source}\0{outputs}\0".encode())
-    css = project.format_options("html").get("css", [])
-    files = [project.root / c for c in ([css] if isinstance(css, str) else css)]
-    files += sorted(ASSETS.iterdir()) + sorted(Path(__file__).parent.glob("*.py"))
-    for path in files:
-        digest.update(f"{path.name}\0{sha256(path) if path.is_file() else 'missing'}\0".encode())
+    _digest_files(
+        digest, [*project.css_files(), *sorted(ASSETS.iterdir()), *sorted(Path(__file__).parent.glob("*.py"))]
+    )
     return digest.hexdigest()
 
 
