@@ -14,7 +14,7 @@ from .explore import channel_statistics
 from .images import load_image, load_mask, load_pair
 from .instances import split_touching
 from .pairing import ImagePair
-from .segment import LoadedModel, method_label, object_table, segment
+from .segment import LoadedModel, method_label, object_table, segment, segment_all
 from .validate import score
 
 
@@ -120,7 +120,7 @@ def validate_segmentation(
         image = load_image(path)
         mask = load_mask(truth[path] if truth is not None else foreground_path(path))
         truth_instances = split_touching(mask)
-        for method in methods:
+        for method, labels in segment_all(image, methods, model).items():
             rows.append(
                 {
                     "image": pair.name,
@@ -129,6 +129,6 @@ def validate_segmentation(
                     "channel": channel,
                     "method": method_label(method, model),
                 }
-                | score(segment(image, method, model), mask, truth_instances)
+                | score(labels, mask, truth_instances)
             )
     return pd.DataFrame(rows)

@@ -22,6 +22,7 @@ import math
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,6 +250,20 @@ def otsu_foreground(image: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
     return values > threshold_otsu(values)
 
 
+def li_foreground(image: np.ndarray) -> np.ndarray:
+    """Foreground by Li's minimum cross-entropy threshold of the raw image.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+
+    Returns
+    -------
+    ndarray of bool, shape (rows, cols)
+    """
+    return image > threshold_li(image)
+
+
 def watershed_labels(image: np.ndarray) -> np.ndarray:
     """Classical baseline: Otsu foreground split by distance-transform watershed.
 
@@ -291,8 +306,51 @@ def fit_to_foreground(labels: np.ndarray, image: np.ndarray) -> np.ndarray:
         The same object numbers, on the foreground's outline; an object
         wholly outside the foreground disappears.
     """
-    foreground = image > threshold_li(image)
-    return watershed(-image.astype(np.float64), markers=labels, mask=foreground).astype(np.int32)
+    return watershed(-image.astype(np.float64), markers=labels, mask=li_foreground(image)).astype(np.int32)
+
+
+def segment_all(
+    image: np.ndarray, methods: Sequence[str], model: LoadedModel | None = None
+) -> dict[str, np.ndarray]:
+    """Instance labels of one image by each of several methods.
+
+    StarDist runs at most once: ``"stardist-li"`` fits the same prediction
+    that ``"stardist"`` returns.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+    methods : sequence of str
+        Names as for :func:`segment`.
+    model : LoadedModel, optional
+        Required for the StarDist methods.
+
+    Returns
+    -------
+    dict
+        Method name to its ``int32`` label image.
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown method name.
+    """
+    found: dict[str, np.ndarray] = {}
+    stardist = None
+    for method in methods:
+        if method in ("stardist", "stardist-li"):
+            if stardist is None:
+                stardist = predict_labels(model, image)[0]
+            found[method] = stardist if method == "stardist" else fit_to_foreground(stardist, image)
+        elif method == "watershed":
+            found[method] = watershed_labels(image)
+        elif method == "otsu":
+            found[method] = label(otsu_foreground(image)).astype(np.int32)
+        elif method == "li":
+            found[method] = label(li_foreground(image)).astype(np.int32)
+        else:
+            raise AnalysisError(method, f"unknown method; choose from {', '.join(METHODS)}")
+    return found
 
 
 def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) -> np.ndarray:
@@ -314,17 +372,7 @@ def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) ->
     -------
     ndarray of int32, shape (rows, cols)
     """
-    if method == "stardist":
-        return predict_labels(model, image)[0]
-    if method == "stardist-li":
-        return fit_to_foreground(predict_labels(model, image)[0], image)
-    if method == "watershed":
-        return watershed_labels(image)
-    if method == "otsu":
-        return label(otsu_foreground(image)).astype(np.int32)
-    if method == "li":
-        return label(image > threshold_li(image)).astype(np.int32)
-    raise AnalysisError(method, f"unknown method; choose from {', '.join(METHODS)}")
+    return segment_all(image, [method], model)[method]
 
 
 def method_label(method: str, model: LoadedModel | None) -> str:
