@@ -26,29 +26,41 @@ def _terminate(signum, frame) -> None:
 def _images(args: argparse.Namespace):
     from .data import dataset_pairs
     from .errors import AnalysisError
-    from .pairing import BBBC008_PATTERN, pair_channels
+    from .pairing import pair_channels
 
     if args.images:
         return pair_channels(args.images, args.pattern, args.nuclei_channel, args.actin_channel)
-    if (args.pattern, args.nuclei_channel, args.actin_channel) != (BBBC008_PATTERN, "1", "3"):
+    if any(getattr(args, name) != default for name, default in _naming_defaults().items()):
         raise AnalysisError("--pattern", "naming options apply to a folder given with --images")
     return dataset_pairs()
 
 
-def _add_image_options(command: argparse.ArgumentParser) -> None:
-    from .pairing import BBBC008_PATTERN
+def _naming_defaults() -> dict[str, str]:
+    from .pairing import ACTIN_CHANNEL, BBBC008_PATTERN, NUCLEI_CHANNEL
 
+    return {
+        "pattern": BBBC008_PATTERN,
+        "nuclei_channel": str(NUCLEI_CHANNEL),
+        "actin_channel": str(ACTIN_CHANNEL),
+    }
+
+
+def _add_image_options(command: argparse.ArgumentParser) -> None:
+    defaults = _naming_defaults()
     command.add_argument("--images", type=Path, help="folder of TIFF images (default: BBBC008)")
     command.add_argument(
         "--pattern",
-        default=BBBC008_PATTERN,
+        default=defaults["pattern"],
         help="regular expression with named groups channel, well and optionally "
         "field and plate, matched against each file name (default: BBBC008's)",
     )
-    command.add_argument(
-        "--nuclei-channel", default="1", help="channel value of the nuclei stain (default 1)"
-    )
-    command.add_argument("--actin-channel", default="3", help="channel value of the actin stain (default 3)")
+    for role in ("nuclei", "actin"):
+        default = defaults[f"{role}_channel"]
+        command.add_argument(
+            f"--{role}-channel",
+            default=default,
+            help=f"channel value of the {role} stain (default {default})",
+        )
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:

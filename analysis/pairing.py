@@ -124,6 +124,13 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
     }
 
 
+def _tiff_files(folder: Path) -> list[Path]:
+    """The ``*.tif`` and ``*.tiff`` files of a folder, sorted by name; the folder must exist."""
+    if not folder.is_dir():
+        raise AnalysisError(folder, "folder does not exist")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
+
+
 def pair_channels(
     folder: str | os.PathLike,
     pattern: str = BBBC008_PATTERN,
@@ -155,9 +162,7 @@ def pair_channels(
         occurs in no name, or a field lacks one of its two channels.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise AnalysisError(folder, "folder does not exist")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
+    files = _tiff_files(folder)
     if not files:
         raise AnalysisError(folder, "folder holds no .tif image")
     roles = {str(nuclei_channel): "nuclei", str(actin_channel): "actin"}
@@ -220,10 +225,8 @@ def truth_files(
         or an image has no mask.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise AnalysisError(folder, "folder does not exist")
     masks = {}
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff")):
+    for path in _tiff_files(folder):
         meta = parse_name(path, pattern)
         if meta["channel"] == str(channel):
             masks[meta["plate"], meta["well"], meta["field"]] = path
