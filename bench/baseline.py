@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import tempfile
@@ -45,3 +46,11 @@ def child_env(checkout: Path, **extra: str) -> dict[str, str]:
     if mirror:  # a worktree has no mirror beside it
         env["BBBC008_MIRROR"] = str(mirror)
     return env
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    """The benchmarks' options: ``--repeats`` and ``--baseline REV``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", help="git revision to time as well")
+    return parser.parse_args()

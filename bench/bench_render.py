@@ -9,7 +9,6 @@ so that before and after come from one run on one machine.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from baseline import checkouts, child_env
+from baseline import checkouts, child_env, parse_args
 
 from analysis.render import CACHE_ENV
 
@@ -56,10 +55,7 @@ def summary(name: str, cold: list[float], cached: list[float], noop: list[float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline", help="git revision to time as well")
-    args = parser.parse_args()
+    args = parse_args(__doc__.splitlines()[0])
     with checkouts(args.baseline) as found:
         for name, checkout in found.items():
             print(summary(name, *render_times(checkout, args.repeats)), flush=True)

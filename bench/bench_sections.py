@@ -10,7 +10,6 @@ figure drawn to PNG, Python's start and every import included.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from baseline import checkouts, child_env
+from baseline import checkouts, child_env, parse_args
 
 SECTIONS = """
 import matplotlib
@@ -28,7 +27,7 @@ from analysis import cluster, data, explore, figures
 try:
     from analysis.images import load_pair
 except ImportError:  # older revisions read images in analysis.data
-    from baseline import checkouts, child_env
+    from baseline import checkouts, child_env, parse_args
 
 nuclei, actin = load_pair(data.dataset_pairs()[0])
 counts = [explore.intensity_histogram(c) for c in (nuclei, actin)]
@@ -59,10 +58,7 @@ def run_once(checkout: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline", help="git revision to time as well")
-    args = parser.parse_args()
+    args = parse_args(__doc__.splitlines()[0])
     with checkouts(args.baseline) as found:
         for name, checkout in found.items():
             runs = [run_once(checkout) for _ in range(args.repeats)]
