@@ -23,6 +23,13 @@ def _terminate(signum, frame) -> None:
     raise Terminated
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes end like input errors: one line on stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def _images(args: argparse.Namespace):
     from .data import dataset_pairs
     from .errors import AnalysisError
@@ -60,6 +67,31 @@ def _add_image_options(command: argparse.ArgumentParser) -> None:
             f"--{role}-channel",
             default=default,
             help=f"channel value of the {role} stain (default {default})",
+        )
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _add_diameter_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--nucleus-diameter",
+        type=_positive,
+        metavar="PIXELS",
+        help="typical nucleus diameter of every image; StarDist rescales the images "
+        "to the model's reference diameter (default: estimated per image)",
+    )
+
+
+def _check_diameter(args: argparse.Namespace, model) -> None:
+    if args.nucleus_diameter and model is not None and model.nucleus_diameter is None:
+        raise AnalysisError(
+            model.folder,
+            "records no reference nucleus diameter (scale.json), so --nucleus-diameter cannot apply",
         )
 
 
@@ -111,7 +143,8 @@ def cmd_count(args: argparse.Namespace) -> None:
     model = (
         load_model(args.model) if args.method.startswith("stardist") else None
     )  # segment() checks the name
-    counts, objects, labels = count_nuclei(pairs, args.method, model)
+    _check_diameter(args, model)
+    counts, objects, labels = count_nuclei(pairs, args.method, model, args.nucleus_diameter)
     objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:
         from . import figures
@@ -157,7 +190,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
         channel = args.nuclei_channel if args.channel == "nuclei" else args.actin_channel
         truth = truth_files(args.truth, pairs, args.channel, channel, args.pattern)
     model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
-    table = validate_segmentation(pairs, args.methods, model, channel=args.channel, truth=truth)
+    _check_diameter(args, model)
+    table = validate_segmentation(
+        pairs, args.methods, model, channel=args.channel, truth=truth, diameter=args.nucleus_diameter
+    )
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
 
@@ -227,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     """
     from .train import TrainingSettings
 
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m analysis", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     fetch = commands.add_parser("fetch", help="verify (and cache) the 24 images and 24 masks")
@@ -251,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-image CSV; the per-object table goes to <out>_objects.csv",
     )
     count.add_argument("--figures", type=Path, help="folder for overlay and bar-plot PNGs")
+    _add_diameter_option(count)
     count.set_defaults(run=cmd_count)
 
     validate = commands.add_parser(
@@ -263,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
+    _add_diameter_option(validate)
     validate.add_argument(
         "--truth", type=Path, help="folder of reference masks named by the same pattern (default: BBBC008's)"
     )

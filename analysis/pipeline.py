@@ -14,7 +14,7 @@ from .explore import channel_statistics
 from .images import load_image, load_mask, load_pair
 from .instances import split_touching
 from .pairing import ImagePair
-from .segment import LoadedModel, method_label, object_table, segment, segment_all
+from .segment import LoadedModel, method_label, object_table, scale_for, segment, segment_all
 from .validate import score
 
 
@@ -43,22 +43,30 @@ def summarise(pairs: Sequence[ImagePair]) -> pd.DataFrame:
 
 
 def count_nuclei(
-    pairs: Sequence[ImagePair], method: str, model: LoadedModel | None = None
+    pairs: Sequence[ImagePair],
+    method: str,
+    model: LoadedModel | None = None,
+    diameter: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
-    """Segment channel 1 of each pair and count its nuclei.
+    """Segment the nuclei channel of each pair and count its nuclei.
 
     Parameters
     ----------
     pairs : sequence of ImagePair
-    method : {"stardist", "watershed", "otsu", "li"}
+    method : {"stardist", "stardist-li", "watershed", "otsu", "li"}
     model : LoadedModel, optional
-        Loaded once by the caller; required for ``"stardist"``.
+        Loaded once by the caller; required for the StarDist methods.
+    diameter : float, optional
+        Nucleus diameter in pixels for every image; by default each
+        image's own estimate (:func:`analysis.segment.scale_for`).
 
     Returns
     -------
     counts : DataFrame
         One row per image: ``image``, ``well``, ``field``, ``method``,
-        ``model``, ``n_nuclei`` and ``median_area`` (pixels).
+        ``model``, ``nucleus_diameter`` (pixels, estimated or given),
+        ``scale`` (the factor StarDist predicted at; 1 for the other
+        methods), ``n_nuclei`` and ``median_area`` (pixels).
     objects : DataFrame
         One row per nucleus: ``image`` and the columns of
         :func:`analysis.segment.object_table`.
@@ -69,7 +77,8 @@ def count_nuclei(
     model_name = model.name if method.startswith("stardist") else ""
     for pair in tqdm(pairs, desc=f"count ({method})", unit="image", disable=None):
         nuclei, actin = load_pair(pair)
-        labelled = segment(nuclei, method, model)
+        size, factor = scale_for(model if method.startswith("stardist") else None, nuclei, diameter)
+        labelled = segment(nuclei, method, model, factor)
         table = object_table(labelled, nuclei, actin)
         labels[pair.name] = labelled
         objects.append(table.assign(image=pair.name)[["image", *table.columns]])
@@ -80,6 +89,8 @@ def count_nuclei(
                 "field": pair.field,
                 "method": method_label(method, model),
                 "model": model_name,
+                "nucleus_diameter": round(size, 2),
+                "scale": round(factor, 4),
                 "n_nuclei": len(table),
                 "median_area": float(table["area"].median()) if len(table) else 0.0,
             }
@@ -93,19 +104,23 @@ def validate_segmentation(
     model: LoadedModel | None = None,
     channel: str = "nuclei",
     truth: Mapping[Path, Path] | None = None,
+    diameter: float | None = None,
 ) -> pd.DataFrame:
     """Score each method on each pair against reference foreground masks.
 
     Parameters
     ----------
     pairs : sequence of ImagePair
-    methods : sequence of {"stardist", "watershed", "otsu", "li"}
+    methods : sequence of str
+        Names as for :func:`analysis.segment.segment`.
     model : LoadedModel, optional
     channel : {"nuclei", "actin"}
         Which channel is segmented and scored (against its own mask).
     truth : mapping of Path to Path, optional
         Each scored image's mask (:func:`analysis.pairing.truth_files`);
         by default BBBC008's hand-corrected masks, found in the manifest.
+    diameter : float, optional
+        As for :func:`count_nuclei`; only the nuclei channel is rescaled.
 
     Returns
     -------
@@ -120,7 +135,9 @@ def validate_segmentation(
         image = load_image(path)
         mask = load_mask(truth[path] if truth is not None else foreground_path(path))
         truth_instances = split_touching(mask)
-        for method, labels in segment_all(image, methods, model).items():
+        # The scale is a nucleus size: the actin channel is segmented as it is.
+        factor = scale_for(model, image, diameter)[1] if channel == "nuclei" else 1.0
+        for method, labels in segment_all(image, methods, model, factor).items():
             rows.append(
                 {
                     "image": pair.name,

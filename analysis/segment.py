@@ -31,11 +31,13 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.filters import threshold_li, threshold_otsu
 from skimage.measure import label, regionprops_table
-from skimage.segmentation import watershed
+from skimage.segmentation import relabel_sequential, watershed
+from skimage.transform import rescale, resize
 
 from .data import PROJECT_ROOT, sha256
 from .errors import AnalysisError
 from .instances import split_touching
+from .scale import estimate_diameter, read_scale, scale_factor
 
 #: Folder of the project's trained model.
 PROJECT_MODEL = PROJECT_ROOT / "models" / "stardist_bbbc008_a24"
@@ -87,12 +89,17 @@ class LoadedModel:
         ``"project"``, ``"2D_versatile_fluo"`` or the folder's name.
     folder : Path
     weights_sha256 : str
+    nucleus_diameter : float or None
+        The reference diameter (pixels) recorded in the folder's
+        ``scale.json`` (:mod:`analysis.scale`); ``None`` when there is none,
+        and images are then predicted at their own scale.
     """
 
     model: object
     name: str
     folder: Path
     weights_sha256: str
+    nucleus_diameter: float | None = None
 
 
 def _published_folder() -> Path:
@@ -163,7 +170,7 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
     except Exception as error:
         raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None
     model.basedir = None  # read-only: never write into the model folder
-    return LoadedModel(model, name, folder, digest)
+    return LoadedModel(model, name, folder, digest, read_scale(folder))
 
 
 def normalise_for_network(image: np.ndarray) -> np.ndarray:
@@ -202,13 +209,16 @@ def n_tiles(shape: tuple[int, int], tile_size: int = TILE_SIZE) -> tuple[int, in
 
 
 def predict_labels(
-    model: LoadedModel, image: np.ndarray, tile_size: int = TILE_SIZE
+    model: LoadedModel, image: np.ndarray, scale: float = 1.0, tile_size: int = TILE_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:
     """StarDist instance segmentation of one image.
 
-    Images larger than ``tile_size`` on a side are predicted tile by tile
-    (StarDist's ``n_tiles``, each tile with the network's context around it),
-    so memory stays bounded; the objects are then chosen on the whole image.
+    With ``scale`` other than 1 the image is first resampled by that factor
+    (bilinear, smoothed when shrinking), predicted, and the labels are mapped
+    back to the original grid (nearest neighbour). Images larger than
+    ``tile_size`` on a side are predicted tile by tile (StarDist's
+    ``n_tiles``, each tile with the network's context around it), so memory
+    stays bounded; the objects are then chosen on the whole image.
 
     Parameters
     ----------
@@ -216,6 +226,8 @@ def predict_labels(
     image : ndarray, shape (rows, cols)
         Raw intensities of any supported pixel type; percentile-normalised
         here as in training.
+    scale : float
+        Resampling factor, e.g. from :func:`scale_for`.
     tile_size : int
         See :func:`n_tiles`.
 
@@ -223,14 +235,47 @@ def predict_labels(
     -------
     labels : ndarray of int32, shape (rows, cols)
         0 = background, 1..n = objects.
-    centres : ndarray of int, shape (n, 2)
-        (row, col) of each object's star centre, in label order.
+    centres : ndarray of float, shape (n, 2)
+        (row, col) of each object's star centre on the original grid, in
+        label order.
     """
-    tiles = n_tiles(image.shape, tile_size)
+    resampled = image if scale == 1 else rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
+    tiles = n_tiles(resampled.shape, tile_size)
     labels, details = model.model.predict_instances(
-        normalise_for_network(image), n_tiles=tiles if tiles != (1, 1) else None, verbose=False
+        normalise_for_network(resampled), n_tiles=tiles if tiles != (1, 1) else None, verbose=False
     )
-    return labels.astype(np.int32), np.asarray(details["points"]).reshape(-1, 2)
+    centres = np.asarray(details["points"], dtype=float).reshape(-1, 2)
+    if scale == 1:
+        return labels.astype(np.int32), centres
+    back = resize(labels, image.shape, order=0, preserve_range=True, anti_aliasing=False)
+    back, forward, _ = relabel_sequential(back.astype(np.int32))
+    kept = forward[np.arange(1, len(centres) + 1)] > 0  # objects too small to survive the mapping go
+    return back, centres[kept] / scale
+
+
+def scale_for(
+    model: LoadedModel | None, image: np.ndarray, diameter: float | None = None
+) -> tuple[float, float]:
+    """An image's nucleus diameter and the factor the model predicts it at.
+
+    Parameters
+    ----------
+    model : LoadedModel or None
+        Without a model or its reference diameter the factor is 1.
+    image : ndarray, shape (rows, cols)
+        Raw intensities of the nuclei stain.
+    diameter : float, optional
+        Typical nucleus diameter in pixels, when known; by default
+        estimated by :func:`analysis.scale.estimate_diameter`.
+
+    Returns
+    -------
+    diameter : float
+    factor : float
+        See :func:`analysis.scale.scale_factor`.
+    """
+    diameter = estimate_diameter(image) if diameter is None else float(diameter)
+    return diameter, scale_factor(model.nucleus_diameter if model else None, diameter)
 
 
 def otsu_foreground(image: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
@@ -310,7 +355,7 @@ def fit_to_foreground(labels: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 
 def segment_all(
-    image: np.ndarray, methods: Sequence[str], model: LoadedModel | None = None
+    image: np.ndarray, methods: Sequence[str], model: LoadedModel | None = None, scale: float = 1.0
 ) -> dict[str, np.ndarray]:
     """Instance labels of one image by each of several methods.
 
@@ -324,6 +369,9 @@ def segment_all(
         Names as for :func:`segment`.
     model : LoadedModel, optional
         Required for the StarDist methods.
+    scale : float
+        Resampling factor for StarDist (:func:`predict_labels`); the
+        threshold methods work at the image's own scale.
 
     Returns
     -------
@@ -340,7 +388,7 @@ def segment_all(
     for method in methods:
         if method in ("stardist", "stardist-li"):
             if stardist is None:
-                stardist = predict_labels(model, image)[0]
+                stardist = predict_labels(model, image, scale)[0]
             found[method] = stardist if method == "stardist" else fit_to_foreground(stardist, image)
         elif method == "watershed":
             found[method] = watershed_labels(image)
@@ -353,7 +401,9 @@ def segment_all(
     return found
 
 
-def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) -> np.ndarray:
+def segment(
+    image: np.ndarray, method: str, model: LoadedModel | None = None, scale: float = 1.0
+) -> np.ndarray:
     """Instance labels of one image by the named method.
 
     Parameters
@@ -367,12 +417,14 @@ def segment(image: np.ndarray, method: str, model: LoadedModel | None = None) ->
         components taken as objects (references for the validation).
     model : LoadedModel, optional
         Required for ``"stardist"`` and ``"stardist-li"``.
+    scale : float
+        See :func:`segment_all`.
 
     Returns
     -------
     ndarray of int32, shape (rows, cols)
     """
-    return segment_all(image, [method], model)[method]
+    return segment_all(image, [method], model, scale)[method]
 
 
 def method_label(method: str, model: LoadedModel | None) -> str:

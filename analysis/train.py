@@ -21,6 +21,7 @@ from scipy import ndimage as ndi
 from .data import dataset_pairs, foreground_path
 from .images import load_image, load_mask
 from .instances import split_touching
+from .scale import SCALE_FILE, reference_diameter, write_scale
 from .segment import PROJECT_MODEL, normalise_for_network
 
 TRAIN_WELL = "A24"
@@ -170,7 +171,32 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
         "thresholds": {"prob": float(model.thresholds.prob), "nms": float(model.thresholds.nms)},
     }
     (model_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    record_scale(model_dir, record["fit_fields"], settings.zoom_range)
     return record
+
+
+def record_scale(model_dir: Path, fields: list[int], zoom_range: tuple[float, float]) -> Path:
+    """Write the model's reference nucleus diameter (:mod:`analysis.scale`).
+
+    Parameters
+    ----------
+    model_dir : Path
+    fields : list of int
+        The training well's fields the network was fitted on.
+    zoom_range : tuple of float
+        The training augmentation's zoom range.
+
+    Returns
+    -------
+    Path
+        The ``scale.json`` written.
+    """
+    raw = [load_image(p.nuclei) for p in dataset_pairs() if p.well == TRAIN_WELL and p.field in fields]
+    source = (
+        f"median estimated diameter of {TRAIN_WELL} fields {fields} (channel 1) "
+        f"x sqrt({zoom_range[0]} x {zoom_range[1]}), the centre of the training zoom range"
+    )
+    return write_scale(model_dir, reference_diameter(raw, zoom_range), source)
 
 
 def previous_history(card: Path) -> str:
@@ -218,8 +244,11 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
 
     record = json.loads((model_dir / "training.json").read_text())
     config = json.loads((model_dir / "config.json").read_text())
+    scale = json.loads((model_dir / SCALE_FILE).read_text())
     model = load_model(model_dir)
-    scores = validate_segmentation(dataset_pairs(), ["stardist", "watershed", "otsu"], model)
+    scores = validate_segmentation(
+        dataset_pairs(), ["stardist", "stardist-li", "watershed", "otsu", "li"], model
+    )
     scores.to_csv(model_dir / "validation.csv", index=False)
     by_well = summarise_by_well(scores)
     weights = model_dir / "weights_best.h5"
@@ -251,6 +280,11 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
 - Thresholds (optimised on all six A24 fields): prob {record["thresholds"]["prob"]:.6f},
   NMS {record["thresholds"]["nms"]:.2f}.
 - Input: channel 1, percentile-normalised (1st -> 0, 99.8th -> 1) per image.
+- Scale: `scale.json` records the reference nucleus diameter, {scale["nucleus_diameter"]} px:
+  {scale["source"]}. Before prediction each image is resampled by the reference over its
+  own nucleus diameter (estimated by `analysis.scale.estimate_diameter`: twice the
+  median, over the blobs of Li's threshold, of the largest distance to the background;
+  or given with `--nucleus-diameter`), and the labels are mapped back to its grid.
 
 ## Data and labels
 - Training: BBBC008 well {record["train_well"]}, channel 1, fields {record["fit_fields"]}; field
@@ -274,9 +308,10 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
 ## Evaluation against the hand-corrected foreground masks (channel 1)
 
 Dice and IoU of the predicted foreground; counts against the instances derived
-from the masks by the rule above. `otsu` is a plain Otsu threshold of the raw
-image; `watershed` is the classical baseline (Otsu after a 1 px Gaussian, then
-the same watershed split).
+from the masks by the rule above; StarDist at the model's scale. `stardist-li` is
+StarDist's nuclei fitted to Li's foreground (`analysis.segment.fit_to_foreground`);
+`otsu` and `li` are plain thresholds of the raw image; `watershed` is the classical
+baseline (Otsu after a 1 px Gaussian, then the same watershed split).
 
 {by_well.to_markdown(index=False, floatfmt=".3f")}
 
@@ -289,7 +324,10 @@ Per image:
 
 ## Limits
 - Two wells of one plate, one microscope: other stains, magnifications or cell
-  lines need checking against their own reference data.
+  lines need checking against their own reference data. The rescaling makes the
+  counts follow the nuclei's size in pixels, not the magnification itself; nuclei
+  much smaller or larger than HT29's at BBBC008's scale are a change of shape as well
+  as of size, which it cannot undo.
 - The reference instance counts are derived from the foreground masks by a rule,
   not counted by a person; the same rule made the training targets, which
   favours this model and the watershed baseline when counts are compared.
