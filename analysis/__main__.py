@@ -231,6 +231,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     """Render the lesson website, notebooks and PDF; print the paths written.
 
+    With ``--images`` the page for one's own images (its parameters) shows
+    that folder instead of BBBC008.
+
     Parameters
     ----------
     args : argparse.Namespace
@@ -238,11 +241,26 @@ def cmd_report(args: argparse.Namespace) -> None:
     """
     from .data import PROJECT_ROOT
     from .output import check_target
+    from .pairing import truth_files
     from .render import render
 
     if args.out:
         check_target(args.out, folder=True)
-    result = render(args.project or PROJECT_ROOT, args.out, force=args.force)
+    params = None
+    pairs = _images(args)  # checks the naming options before anything runs
+    if args.images:
+        if args.truth:
+            truth_files(args.truth, pairs, "nuclei", args.nuclei_channel, args.pattern)
+        params = {
+            "images": str(args.images.resolve()),
+            "pattern": args.pattern,
+            "nuclei_channel": args.nuclei_channel,
+            "actin_channel": args.actin_channel,
+            "truth": str(args.truth.resolve()) if args.truth else "",
+        }
+    elif args.truth:
+        raise AnalysisError("--truth", "reference masks apply to a folder given with --images")
+    result = render(args.project or PROJECT_ROOT, args.out, force=args.force, params=params)
     for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
         print(path)
     executed = ", ".join(result["executed"]) or "none"
@@ -329,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--project", type=Path, help="folder of _quarto.yml (default: this project)")
     report.add_argument("--out", type=Path, help="output folder (default: the project's output-dir, _output)")
     report.add_argument("--force", action="store_true", help="re-execute even if the cache is valid")
+    _add_image_options(report)
+    report.add_argument(
+        "--truth", type=Path, help="with --images: folder of reference nuclei masks named by the same pattern"
+    )
     report.set_defaults(run=cmd_report)
     return parser
 

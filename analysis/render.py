@@ -20,6 +20,7 @@ temporary folder and moved into place only when everything succeeded.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import logging
@@ -116,6 +117,7 @@ class Page:
     episode: int | None = None
     cached: bool = False
     inline: list[dict] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
@@ -220,6 +222,56 @@ def _with_inline_cells(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
             cells.append(nbformat.v4.new_code_cell(code, metadata={"inline": True, "anchor": anchor}))
         cells.append(cell)
     return nbformat.v4.new_notebook(cells=cells, metadata=notebook.metadata)
+
+
+def inject_parameters(notebook: nbformat.NotebookNode, params: dict[str, str], source: Path) -> bool:
+    """Set a page's parameters, as ``quarto render -P name:value`` does.
+
+    A cell with the option ``tags: [parameters]`` declares the parameters
+    and their defaults; a cell assigning the given values is inserted right
+    after it.
+
+    Parameters
+    ----------
+    notebook : NotebookNode
+        Changed in place.
+    params : dict
+        Parameter name to value (a string).
+    source : Path
+        The page, for error messages.
+
+    Returns
+    -------
+    bool
+        Whether the page has a parameters cell.
+
+    Raises
+    ------
+    AnalysisError
+        If a name is not assigned in the parameters cell.
+    """
+    for index, cell in enumerate(notebook.cells):
+        options, code = split_options(cell.source) if cell.cell_type == "code" else ({}, "")
+        if "parameters" not in options.get("tags", []):
+            continue
+        declared = {
+            target.id
+            for node in ast.parse(code).body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+        }
+        for name in params:
+            if name not in declared:
+                raise AnalysisError(
+                    source, f"has no parameter {name!r} (it declares {', '.join(sorted(declared))})"
+                )
+        assignments = "\n".join(f"{name} = {value!r}" for name, value in params.items())
+        injected = nbformat.v4.new_code_cell(
+            f"# Injected parameters\n{assignments}", metadata={"tags": ["injected-parameters"]}
+        )
+        notebook.cells.insert(index + 1, injected)
+        return True
+    return False
 
 
 def fill_inline(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[dict]]:
@@ -454,7 +506,9 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(len(runnable), os.cpu_count() or 1))) as pool:
             jobs = [
-                pool.submit(_execute_page, page, cache_key(page.notebook, files), cache, reuse)
+                pool.submit(
+                    _execute_page, page, cache_key(page.notebook, [*files, *page.inputs]), cache, reuse
+                )
                 for page in runnable
             ]
             try:
@@ -754,7 +808,11 @@ def _replace(build: Path, out: Path) -> None:
 
 
 def render(
-    root: Path = PROJECT_ROOT, out: Path | None = None, force: bool = False, screenshots: bool = True
+    root: Path = PROJECT_ROOT,
+    out: Path | None = None,
+    force: bool = False,
+    screenshots: bool = True,
+    params: dict[str, str] | None = None,
 ) -> dict:
     """Execute (or reuse) and render every page of a Quarto website project.
 
@@ -772,6 +830,9 @@ def render(
     screenshots : bool
         Save a screenshot of each page into ``screens/`` when Chromium is
         installed (:mod:`analysis.browser`).
+    params : dict, optional
+        Values for the pages' parameters (:func:`inject_parameters`); a
+        value naming a folder makes its TIFF files part of the cache key.
 
     Returns
     -------
@@ -794,6 +855,13 @@ def render(
     episodes = [page for page in pages if "teaching" in page.front]
     for number, page in enumerate(episodes, start=1):
         page.episode = number
+    if params:
+        parameterised = [page for page in pages if inject_parameters(page.notebook, params, page.source)]
+        if not parameterised:
+            raise AnalysisError(project.root / "_quarto.yml", "no page of the project has a parameters cell")
+        folders = [Path(value) for value in params.values() if value and Path(value).is_dir()]
+        for page in parameterised:
+            page.inputs = [path for folder in folders for path in sorted(folder.glob("*.tif*"))]
     execute_pages(pages, project, force)
     site = project.pages[0].parent.relative_to(project.root)
     stamp = site_key(project, pages)

@@ -276,3 +276,29 @@ def test_validate_with_own_masks_scores_like_the_manifest(tmp_path, pairs):
     scored = pd.read_csv(out)
     np.testing.assert_allclose(scored.dice, reference.dice, rtol=1e-12)
     assert scored.n_truth_instances.tolist() == reference.n_truth_instances.tolist()
+
+
+def test_report_on_images_checks_the_naming_first(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    site = tmp_path / "site"
+    result = run_cli("report", "--images", folder, "--actin-channel", "2", "--out", site)
+    assert_clean_failure(result, "in", site)
+    assert "no file name has channel 2 (--actin-channel)" in result.stderr
+
+
+def test_report_truth_needs_images(tmp_path):
+    site = tmp_path / "site"
+    assert_clean_failure(run_cli("report", "--truth", tmp_path, "--out", site), "--truth", site)
+
+
+def test_report_truth_without_masks_for_the_images(tmp_path):
+    folder, masks = tmp_path / "in", tmp_path / "masks"
+    folder.mkdir()
+    masks.mkdir()
+    good_pair(folder)
+    site = tmp_path / "site"
+    result = run_cli("report", "--images", folder, "--truth", masks, "--out", site)
+    assert_clean_failure(result, "channel1.tif", site)
+    assert "no mask" in result.stderr

@@ -5,14 +5,16 @@ import re
 import nbformat
 import pandas as pd
 import pytest
+from conftest import run_cli
 from pypdf import PdfReader
 
-from analysis import images, render, segment
+from analysis import data, images, render, segment
 from analysis.notebook import split_options
 
 PROJECT = render.read_project()
 PAGES = {path.stem: path for path in PROJECT.pages}
 EPISODES = [stem for stem, path in PAGES.items() if "teaching" in render.read_qmd(path)[0]]
+EXECUTED = [stem for stem, path in PAGES.items() if render.Page(path, *render.read_qmd(path)).executes]
 
 # Each step a learner must see as a library call, and the package function a
 # hidden cell of the same page compares its result with (the tests pin those).
@@ -26,6 +28,11 @@ LIBRARY_CALLS = {
     "GaussianMixture(n_components=3": ("03-clustering", 'cluster.fit_labels(features, 3, "gmm")'),
     "KMeans(n_clusters=k": ("03-clustering", 'cluster.fit_labels(features, 4, "kmeans")'),
     "model.predict_instances(": ("04-segmentation", "segment.predict_labels("),
+    "ndi.distance_transform_edt(foreground)": ("04-segmentation", "scale.estimate_diameter("),
+    "rescale(image.astype(np.float32), factor": (
+        "04-segmentation",
+        "segment.predict_labels(check_model, nuclei, first_factor)",
+    ),
     "dice = 2 * overlap / (predicted.sum() + truth.sum())": ("04-segmentation", "validate.dice("),
 }
 
@@ -181,7 +188,16 @@ def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
 
 
 # The tables the lesson shows (provenance excepted: it describes the machine).
-PINNED_TABLES = ("pairs", "validation", "by-well", "magnified", "cluster-shares", "ex8-counts", "ex9")
+PINNED_TABLES = (
+    "pairs",
+    "validation",
+    "by-well",
+    "magnified",
+    "cluster-shares",
+    "ex8-counts",
+    "ex9",
+    "own-counts",
+)
 
 
 @pytest.mark.slow
@@ -209,7 +225,7 @@ def test_every_inline_value_is_pinned(lesson_site, data_regression):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", EPISODES)
+@pytest.mark.parametrize("stem", EXECUTED)
 def test_learner_notebook_runs_on_its_own(lesson_site, stem, tmp_path):
     """The downloaded notebook, hidden cells left out, runs from a learner's own folder."""
     from nbclient import NotebookClient
@@ -222,3 +238,42 @@ def test_learner_notebook_runs_on_its_own(lesson_site, stem, tmp_path):
         notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     assert any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+EXAMPLE_HUMAN_PATTERN = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)\.tif$"
+
+
+@pytest.mark.slow
+def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, tmp_path):
+    """CellProfiler's ExampleHuman field through the parameters of the own-images page."""
+    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    site = tmp_path / "site"
+    naming = [
+        "--images",
+        folder,
+        "--pattern",
+        EXAMPLE_HUMAN_PATTERN,
+        "--nuclei-channel",
+        "0",
+        "--actin-channel",
+        "2",
+    ]
+    # The episodes do not depend on the parameters: their results come from the lesson's cache.
+    result = run_cli(
+        "report", "--out", site, *naming, env={render.CACHE_ENV: str(lesson_site.parent / "cache")}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "executed: 05-your-images;" in result.stderr
+    html = (site / "report" / "05-your-images.html").read_text()
+    assert "<strong>No ground truth was given</strong>" in html
+    assert "dice_mean" not in html
+    counts = pd.read_csv(site / "tables" / "own-counts.csv")
+    assert counts.image.tolist() == ["D03 f1"]
+    # The same count as the command line's, method for method.
+    out = tmp_path / "counts.csv"
+    assert run_cli("count", *naming, "--method", "stardist-li", "--out", out).returncode == 0
+    assert counts.n_nuclei.item() == pd.read_csv(out).n_nuclei.item()
+    # The lesson's own render shows BBBC008, scored against its masks.
+    own = (lesson_site / "report" / "05-your-images.html").read_text()
+    assert "<strong>No ground truth was given</strong>" not in own
+    assert "dice_mean" in own

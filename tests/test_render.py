@@ -336,3 +336,40 @@ def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
         next((tmp_path / "cache").glob("page-*.ipynb")).name
     ]
+
+
+PARAMETERS = """```{python}
+#| tags: [parameters]
+images = ""
+channel = "1"
+```
+
+```{python}
+print(f"images={images!r} channel={channel!r}")
+```
+"""
+
+
+def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(PARAMETERS)
+    _, notebook = render.read_qmd(page)
+    assert render.inject_parameters(notebook, {"images": "/data/own", "channel": "0"}, page)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert code[1] == "# Injected parameters\nimages = '/data/own'\nchannel = '0'"
+    assert code[2].startswith("print(")
+    namespace = {}
+    for source in code[:2]:
+        exec(source.replace("#|", "#"), namespace)
+    assert (namespace["images"], namespace["channel"]) == ("/data/own", "0")
+
+
+def test_an_undeclared_parameter_is_refused_and_a_page_without_parameters_is_left_alone(tmp_path):
+    page = tmp_path / "page.qmd"
+    page.write_text(PARAMETERS)
+    _, notebook = render.read_qmd(page)
+    with pytest.raises(AnalysisError, match="has no parameter 'pattern'"):
+        render.inject_parameters(notebook, {"pattern": "x"}, page)
+    plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    assert not render.inject_parameters(plain, {"images": "x"}, page)
+    assert len(plain.cells) == 1
