@@ -1,8 +1,10 @@
-"""Time StarDist inference and a whole counting run.
+"""Time StarDist inference, the scale steps and a whole counting run.
 
-1. Inference per 512 x 512 image after one warm-up call: median over the
-   12 channel-1 images, 3 rounds each.
-2. ``python -m analysis count`` on all 12 images, process start and model
+1. Inference per 512 x 512 image after one warm-up call, at the image's own
+   scale and at the model's: median over the 12 channel-1 images, 3 rounds each.
+2. The scale steps per image: the nucleus-size estimate, and the resampling
+   of the image and of its labels back (the two ``skimage.transform`` calls).
+3. ``python -m analysis count`` on all 12 images, process start and model
    load included: median of 3 runs, for StarDist and the watershed baseline.
 
     python bench/bench_segment.py
@@ -15,25 +17,52 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-from analysis import data, images, segment
+import numpy as np
+from skimage.transform import rescale, resize
+
+from analysis import data, images, scale, segment
+
+
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def _summary(seconds: list[float]) -> str:
+    return (
+        f"median {statistics.median(seconds):.3f} s (min {min(seconds):.3f}, max {max(seconds):.3f}, "
+        f"n = {len(seconds)})"
+    )
 
 
 def main() -> None:
     model = segment.load_model()
-    images = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
-    segment.predict_labels(model, images[0])  # warm-up: graph building, first allocation
-    per_image = []
+    fields = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
+    factors = [segment.scale_for(model, field)[1] for field in fields]
+    segment.predict_labels(model, fields[0])  # warm-up: graph building, first allocation
+    native, scaled, estimate, resample = [], [], [], []
     for _ in range(3):
-        for image in images:
-            start = time.perf_counter()
-            segment.predict_labels(model, image)
-            per_image.append(time.perf_counter() - start)
+        for field, factor in zip(fields, factors, strict=True):
+            native.append(_timed(segment.predict_labels, model, field))
+            scaled.append(_timed(segment.predict_labels, model, field, factor))
+            estimate.append(_timed(scale.estimate_diameter, field))
+            larger = rescale(field.astype(np.float32), factor, anti_aliasing=factor < 1)
+            labels = np.zeros(larger.shape, np.int32)
+            back = partial(resize, order=0, preserve_range=True, anti_aliasing=False)
+            resample.append(
+                _timed(rescale, field.astype(np.float32), factor) + _timed(back, labels, field.shape)
+            )
+    print(f"StarDist inference per 512 x 512 image at its own scale, after warm-up: {_summary(native)}")
     print(
-        f"StarDist inference per image after warm-up: median {statistics.median(per_image):.3f} s "
-        f"(min {min(per_image):.3f}, max {max(per_image):.3f}, n = {len(per_image)})"
+        f"at the model's scale (factors {min(factors):.2f} to {max(factors):.2f}), "
+        f"resampling included: {_summary(scaled)}"
     )
+    print(f"nucleus-size estimate per image: {_summary(estimate)}")
+    print(f"resampling the image and its labels back: {_summary(resample)}")
     for method in ("stardist", "watershed"):
         runs = []
         with tempfile.TemporaryDirectory() as tmp:
