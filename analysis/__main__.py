@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import AnalysisError
 
+VALIDATE_METHODS = ["stardist", "stardist-li", "watershed", "otsu", "li"]
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like an interrupt so that temporary files are removed."""
@@ -179,23 +181,110 @@ def cmd_validate(args: argparse.Namespace) -> None:
     """
     from .output import check_target, write_csv
     from .pairing import truth_files
-    from .pipeline import validate_segmentation
+    from .pipeline import validate_cells, validate_segmentation
     from .segment import load_model
     from .validate import summarise_by_well
 
     check_target(args.out)
     pairs = _images(args)
     truth = None
-    if args.truth:
+    if args.truth and args.objects == "nuclei":
         channel = args.nuclei_channel if args.channel == "nuclei" else args.actin_channel
         truth = truth_files(args.truth, pairs, args.channel, channel, args.pattern)
-    model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
-    _check_diameter(args, model)
-    table = validate_segmentation(
-        pairs, args.methods, model, channel=args.channel, truth=truth, diameter=args.nucleus_diameter
-    )
+    if args.objects == "cells":
+        if args.channel != "nuclei" or args.methods != VALIDATE_METHODS:
+            raise AnalysisError(
+                "--objects", "cells are grown from stardist-li nuclei; --channel and --methods do not apply"
+            )
+        model = load_model(args.model)
+        _check_diameter(args, model)
+        if args.truth:
+            truth = truth_files(args.truth, pairs, "actin", args.actin_channel, args.pattern)
+        table = validate_cells(pairs, model, truth=truth, diameter=args.nucleus_diameter)
+    else:
+        model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
+        _check_diameter(args, model)
+        table = validate_segmentation(
+            pairs, args.methods, model, channel=args.channel, truth=truth, diameter=args.nucleus_diameter
+        )
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
+
+
+def _stains(args: argparse.Namespace, pairs) -> tuple[dict[str, dict], list[str]]:
+    """Each field's stain files by name, and the names; checks the stain options."""
+    from .pairing import truth_files
+
+    named = {args.nuclei_stain: "nuclei", args.actin_stain: "actin"}
+    extra = {}
+    for option in args.stain:
+        name, _, channel = option.partition("=")
+        if not channel:
+            raise AnalysisError("--stain", f"{option!r} is not NAME=CHANNEL")
+        extra[name] = channel
+    names = [*named, *extra]
+    for name in names:
+        if not name.isidentifier():
+            raise AnalysisError("--stain", f"{name!r} is not a stain name (letters, digits, underscores)")
+    if len(set(names)) != len(names):
+        raise AnalysisError("--stain", f"stain names must differ: {', '.join(names)}")
+    if args.mitotic_stain and args.mitotic_stain not in names:
+        raise AnalysisError(
+            "--mitotic-stain", f"unknown stain {args.mitotic_stain!r}; stains: {', '.join(names)}"
+        )
+    if extra and not args.images:
+        raise AnalysisError("--stain", "further stains apply to a folder given with --images")
+    found = {
+        name: truth_files(
+            args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
+        )
+        for name, channel in extra.items()
+    }
+    files = {}
+    for pair in pairs:
+        files[pair.nuclei] = {name: getattr(pair, role) for name, role in named.items()}
+        files[pair.nuclei] |= {name: found[name][pair.nuclei] for name in extra}
+    return files, names
+
+
+def cmd_measure(args: argparse.Namespace) -> None:
+    """Measure nuclei, cells and cytoplasm of every field on dask; write Parquet parts.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
+    from .measure import FieldImages, Settings
+    from .output import check_target
+    from .screen import run_screen
+
+    check_target(args.out, folder=True)
+    pairs = _images(args)
+    files, _ = _stains(args, pairs)
+    fields = [
+        FieldImages(number, pair.plate, pair.well, pair.field, files[pair.nuclei])
+        for number, pair in enumerate(pairs, start=1)
+    ]
+    settings = Settings(
+        nuclei_stain=args.nuclei_stain,
+        actin_stain=args.actin_stain,
+        method=args.method,
+        diameter=args.nucleus_diameter,
+        regularization=args.regularization,
+        mitotic_stain=args.mitotic_stain,
+    )
+    result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
+    objects = ", ".join(f"{count:,} {table.lower()}" for table, count in result["objects"].items())
+    summary = (
+        f"{result['fields']} fields ({result['computed']} computed, {result['reused']} reused, "
+        f"{result['failed']} failed): {objects}; {result['seconds']:.1f} s, "
+        f"{result['fields_per_second']:.2f} fields/s"
+    )
+    if result["failed"]:
+        raise AnalysisError(args.out / "failures.csv", f"{result['failed']} of {summary}")
+    print(args.out)
+    print(f"measured {summary}", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -313,8 +402,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
     )
     _add_image_options(validate)
+    validate.add_argument("--methods", nargs="+", default=VALIDATE_METHODS)
     validate.add_argument(
-        "--methods", nargs="+", default=["stardist", "stardist-li", "watershed", "otsu", "li"]
+        "--objects",
+        choices=("nuclei", "cells"),
+        default="nuclei",
+        help="nuclei (default) against the nuclei masks, or cells grown from them against the actin masks",
     )
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
@@ -329,6 +422,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-image CSV; the per-well summary goes to <out>_by_well.csv",
     )
     validate.set_defaults(run=cmd_validate)
+
+    measure = commands.add_parser(
+        "measure", help="nuclei, cells and cytoplasm measured per object on dask, as Parquet tables"
+    )
+    _add_image_options(measure)
+    measure.add_argument("--out", type=Path, required=True, help="output folder")
+    measure.add_argument("--nuclei-stain", default="DNA", help="name of the nuclei stain (default DNA)")
+    measure.add_argument("--actin-stain", default="Actin", help="name of the actin stain (default Actin)")
+    measure.add_argument(
+        "--stain",
+        action="append",
+        default=[],
+        metavar="NAME=CHANNEL",
+        help="a further stain measured in every object, e.g. PH3=1 (repeatable; needs --images)",
+    )
+    measure.add_argument(
+        "--mitotic-stain", metavar="NAME", help="stain marking mitotic nuclei (a mitotic index)"
+    )
+    measure.add_argument("--method", default="stardist-li", help="nuclei method (default stardist-li)")
+    measure.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
+    _add_diameter_option(measure)
+    measure.add_argument(
+        "--regularization", type=_positive, default=0.05, help="propagation's lambda (default 0.05)"
+    )
+    measure.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
+    measure.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://host:8786")
+    measure.add_argument("--force", action="store_true", help="recompute fields that are up to date")
+    measure.set_defaults(run=cmd_measure)
 
     train = commands.add_parser("train", help="train the project's StarDist model on well A24")
     train.add_argument("--epochs", type=int, default=TrainingSettings.epochs)

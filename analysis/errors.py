@@ -20,3 +20,7 @@ class AnalysisError(Exception):
         self.source = str(source)
         self.problem = problem
         super().__init__(f"{self.source}: {problem}")
+
+    def __reduce__(self):
+        # Raised on a cluster's worker, it travels back to the client pickled.
+        return type(self), (self.source, self.problem)

@@ -197,8 +197,9 @@ def truth_files(
     role: str,
     channel: str | int,
     pattern: str = BBBC008_PATTERN,
+    what: str = "mask",
 ) -> dict[Path, Path]:
-    """Find each image's reference mask in a folder named by the same pattern.
+    """Find each image's reference mask (or another channel) in a folder named by the same pattern.
 
     Parameters
     ----------
@@ -212,6 +213,9 @@ def truth_files(
         The ``channel`` value of that image's masks.
     pattern : str
         See :func:`compile_pattern`; masks are matched on plate, well and field.
+    what : str
+        What the files are, for the error message (``"mask"``, or e.g.
+        ``"channel 1 image"`` when a further stain is looked up).
 
     Returns
     -------
@@ -235,7 +239,7 @@ def truth_files(
         image = getattr(pair, role)
         mask = masks.get((pair.plate, pair.well, pair.field))
         if mask is None:
-            raise AnalysisError(image, f"no mask of the same plate, well, field and channel in {folder}")
+            raise AnalysisError(image, f"no {what} of the same plate, well and field in {folder}")
         found[image] = mask
     return found
 

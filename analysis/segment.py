@@ -52,7 +52,7 @@ BASELINE_SMOOTHING = 1.0
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def quiet_native_stderr():
     """Send file descriptor 2 to /dev/null for a while.
 
     TensorFlow's C++ start-up notices (oneDNN, CPU features) bypass Python's
@@ -73,7 +73,7 @@ def _native_stderr_silenced():
 def _stardist2d():
     """The StarDist2D class, imported with TensorFlow's start-up notices silenced."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _native_stderr_silenced():
+    with quiet_native_stderr():
         from stardist.models import StarDist2D
     return StarDist2D
 
@@ -165,7 +165,7 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
     StarDist2D = _stardist2d()
     try:
         # StarDist narrates loading on stdout, TensorFlow on the native stderr.
-        with contextlib.redirect_stdout(io.StringIO()), _native_stderr_silenced():
+        with contextlib.redirect_stdout(io.StringIO()), quiet_native_stderr():
             model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
     except Exception as error:
         raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None

@@ -41,7 +41,9 @@ def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
     return 1.0 if union == 0 else float(np.logical_and(predicted, truth).sum() / union)
 
 
-def score(labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray) -> dict[str, float]:
+def score(
+    labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray | None = None
+) -> dict[str, float]:
     """Foreground overlap and object counts of one segmentation.
 
     Parameters
@@ -50,9 +52,11 @@ def score(labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray) ->
         Predicted objects, 0 = background.
     truth : ndarray of bool, shape (rows, cols)
         Ground-truth foreground.
-    truth_instances : ndarray of int, shape (rows, cols)
+    truth_instances : ndarray of int, shape (rows, cols), optional
         Ground-truth foreground split into objects
-        (:func:`analysis.instances.split_touching`).
+        (:func:`analysis.instances.split_touching`); without it (cells,
+        whose masks the split rule does not fit) there is no count to
+        compare and ``n_truth_instances`` and ``count_error`` are NaN.
 
     Returns
     -------
@@ -65,14 +69,14 @@ def score(labels: np.ndarray, truth: np.ndarray, truth_instances: np.ndarray) ->
     """
     predicted = labels > 0
     n_predicted = int(len(np.unique(labels[predicted])))
-    n_instances = int(truth_instances.max())
+    n_instances = int(truth_instances.max()) if truth_instances is not None else 0
     return {
         "dice": dice(predicted, truth),
         "iou": iou(predicted, truth),
         "area_ratio": float(predicted.sum() / truth.sum()) if truth.any() else float("nan"),
         "n_predicted": n_predicted,
         "n_truth_components": int(label(truth).max()),
-        "n_truth_instances": n_instances,
+        "n_truth_instances": n_instances if truth_instances is not None else float("nan"),
         "count_error": (n_predicted - n_instances) / n_instances if n_instances else float("nan"),
     }
 

@@ -109,5 +109,5 @@ def test_truth_files_are_matched_by_plate_well_field_and_channel(tmp_path):
         "P1_D03f00d0.tif": "masks/P1_D03f00d0.tif",
         "P1_E04f00d0.tif": "masks/P1_E04f00d0.tif",
     }
-    with pytest.raises(AnalysisError, match=r"P1_E04f00d2\.tif: no mask of the same plate, well, field"):
+    with pytest.raises(AnalysisError, match=r"P1_E04f00d2\.tif: no mask of the same plate, well and field"):
         pairing.truth_files(masks, found, "actin", 2, EXAMPLE_HUMAN)

@@ -1,0 +1,345 @@
+"""Measuring a whole screen on dask.distributed, one Parquet part per field.
+
+Each field is one task (:func:`analysis.measure.measure_field`), run on a
+``LocalCluster`` sized to the machine or on any running dask scheduler. The
+client writes each finished field's four tables as Parquet parts,
+``OUT/<table>/<field>.parquet``, each under a temporary name first, the
+``Image`` part last: a field counts as done when its ``Image`` part exists
+and carries the field's key (input files' SHA-256, settings, model weights,
+package version), so an interrupted run leaves only complete fields and a
+rerun computes only the rest. ``pandas.read_parquet(OUT / "Nuclei")`` reads
+a whole table.
+
+A field that fails is retried once, then listed in ``OUT/failures.csv``
+with the reason; the others are written. ``OUT/manifest.csv`` lists every
+field of the run, and ``OUT/_SUCCESS`` marks a run in which none failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from .data import sha256
+from .errors import AnalysisError
+from .measure import OBJECTS, FieldImages, Settings, measure_field
+from .output import atomic_path, write_csv
+
+#: The tables, ``Image`` last: its part marks a field as complete.
+TABLES = (*OBJECTS, "Image")
+KEY = b"analysis.field_key"
+SUCCESS = "_SUCCESS"
+#: Seconds to wait for a scheduler given by address.
+CONNECT_TIMEOUT_S = 10
+
+
+def package_version() -> str:
+    """The installed package's version (``"unknown"`` outside an installation)."""
+    try:
+        return version("bbbc008-lesson")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> str:
+    """What a field's results depend on, as one SHA-256.
+
+    Parameters
+    ----------
+    images : FieldImages
+    settings : Settings
+    weights_sha256 : str
+        The model's weights (``""`` without a model).
+
+    Returns
+    -------
+    str
+        64 hex digits over the image number and metadata, each stain's name
+        and file SHA-256, the settings, the weights and the package version.
+    """
+    record = {
+        "image_number": images.image_number,
+        "plate": images.plate,
+        "well": images.well,
+        "site": images.site,
+        "stains": {name: sha256(path) for name, path in images.stains.items()},
+        "settings": asdict(settings),
+        "weights": weights_sha256,
+        "version": package_version(),
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def part_path(out: Path, table: str, images: FieldImages) -> Path:
+    """Where one table of one field is written.
+
+    Parameters
+    ----------
+    out : Path
+    table : str
+    images : FieldImages
+
+    Returns
+    -------
+    Path
+    """
+    return out / table / f"{images.name}.parquet"
+
+
+def stored_key(out: Path, images: FieldImages) -> str | None:
+    """The key a field's complete parts were written with, or None.
+
+    Parameters
+    ----------
+    out : Path
+    images : FieldImages
+
+    Returns
+    -------
+    str or None
+    """
+    if not all(part_path(out, table, images).is_file() for table in TABLES):
+        return None
+    metadata = pq.read_schema(part_path(out, "Image", images)).metadata or {}
+    return metadata.get(KEY, b"").decode() or None
+
+
+def write_parts(out: Path, images: FieldImages, tables: dict[str, pd.DataFrame], key: str) -> None:
+    """Write a field's tables, each atomically, the keyed ``Image`` part last.
+
+    Parameters
+    ----------
+    out : Path
+    images : FieldImages
+    tables : dict
+        As :func:`analysis.measure.measure_field` returns them.
+    key : str
+        :func:`field_key`.
+    """
+    for table in TABLES:
+        arrow = pa.Table.from_pandas(tables[table], preserve_index=False)
+        if table == "Image":
+            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), KEY: key.encode()})
+        with atomic_path(part_path(out, table, images)) as tmp:
+            pq.write_table(arrow, tmp)
+
+
+def read_tables(out: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """The combined tables of a measured screen.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The folder ``measure`` wrote.
+
+    Returns
+    -------
+    dict
+        Table name to DataFrame, rows in image then object order.
+    """
+    out = Path(out)
+    tables = {}
+    for table in TABLES:
+        frame = pd.read_parquet(out / table)
+        order = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
+        tables[table] = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    return tables
+
+
+@functools.lru_cache(maxsize=2)
+def worker_model(spec: str | None):
+    """The StarDist model of one worker process, loaded on its first task only.
+
+    TensorFlow is held to one thread: each worker is one thread, and the
+    workers share the machine's cores.
+    """
+    from .segment import load_model, quiet_native_stderr
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    return load_model(spec)
+
+
+def measure_task(images: FieldImages, settings: Settings, model_spec: str | None) -> dict[str, pd.DataFrame]:
+    """One field, measured on a worker.
+
+    Parameters
+    ----------
+    images : FieldImages
+    settings : Settings
+    model_spec : str or None
+        As for :func:`analysis.segment.load_model`.
+
+    Returns
+    -------
+    dict
+        :func:`analysis.measure.measure_field`'s tables.
+    """
+    model = worker_model(model_spec) if settings.method.startswith("stardist") else None
+    return measure_field(images, settings, model)
+
+
+def _client(workers: int | None, scheduler: str | None):
+    """A dask client on a new LocalCluster or on the scheduler at ``scheduler``."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError, ValueError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise AnalysisError(scheduler, f"cannot reach the dask scheduler ({reason})") from None
+    # A field is retried once; a worker lost twice under a task fails it too.
+    dask.config.set({"distributed.scheduler.allowed-failures": 1})
+    cluster = LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    )
+    return Client(cluster), cluster
+
+
+def run_screen(
+    fields: Sequence[FieldImages],
+    settings: Settings,
+    out: str | os.PathLike,
+    model_spec: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+) -> dict:
+    """Measure every field not already done; write parts, manifest and failures.
+
+    Parameters
+    ----------
+    fields : sequence of FieldImages
+        The screen, in ``ImageNumber`` order.
+    settings : Settings
+    out : str or path-like
+        Output folder.
+    model_spec : str, optional
+        As for :func:`analysis.segment.load_model`.
+    workers : int, optional
+        Workers of the LocalCluster (default: one per core); ignored with
+        ``scheduler``.
+    scheduler : str, optional
+        Address of a running dask scheduler, e.g. ``tcp://host:8786``.
+    force : bool
+        Recompute fields whose parts are up to date.
+
+    Returns
+    -------
+    dict
+        ``fields``, ``computed``, ``reused``, ``failed`` (counts),
+        ``objects`` (per table, over the whole screen), ``seconds``,
+        ``fields_per_second`` (computed fields) and ``failures`` (DataFrame).
+
+    Raises
+    ------
+    AnalysisError
+        If the model cannot be loaded or the scheduler cannot be reached.
+    """
+    start = time.perf_counter()
+    out = Path(out)
+    weights = ""
+    if settings.method.startswith("stardist"):
+        from .segment import load_model
+
+        weights = load_model(model_spec).weights_sha256  # a bad model fails here, before any task
+    keys = {images.name: field_key(images, settings, weights) for images in fields}
+    todo = [images for images in fields if force or stored_key(out, images) != keys[images.name]]
+    (out / SUCCESS).unlink(missing_ok=True)
+    names = {images.name for images in fields}
+    for table in TABLES:  # parts of fields that are not in this screen would mix into its tables
+        for part in (out / table).glob("*.parquet") if (out / table).is_dir() else ():
+            if part.stem not in names:
+                part.unlink()
+    status = {images.name: "reused" for images in fields}
+    failures = []
+    if todo:
+        client, cluster = _client(workers, scheduler)
+        try:
+            futures = {
+                client.submit(measure_task, images, settings, model_spec, retries=1, pure=False): images
+                for images in todo
+            }
+            from dask.distributed import as_completed
+
+            for future in tqdm(
+                as_completed(futures), total=len(futures), desc="measure", unit="field", disable=None
+            ):
+                images = futures[future]
+                try:
+                    tables = future.result()
+                except Exception as error:  # the field's own problem, after its retry
+                    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    failures.append(
+                        {"field": images.name, "image_number": images.image_number, "reason": reason}
+                    )
+                    status[images.name] = "failed"
+                    for table in TABLES:
+                        part_path(out, table, images).unlink(missing_ok=True)
+                    continue
+                write_parts(out, images, tables, keys[images.name])
+                status[images.name] = "computed"
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    manifest = pd.DataFrame(
+        [
+            {
+                "field": images.name,
+                "image_number": images.image_number,
+                "key": keys[images.name],
+                "status": status[images.name],
+            }
+            for images in fields
+        ]
+    )
+    write_csv(manifest, out / "manifest.csv")
+    failed = pd.DataFrame(failures, columns=["field", "image_number", "reason"]).sort_values("image_number")
+    if failures:
+        write_csv(failed, out / "failures.csv")
+    else:
+        (out / "failures.csv").unlink(missing_ok=True)
+        (out / SUCCESS).write_text("")
+    done = [images for images in fields if status[images.name] != "failed"]
+    objects = {
+        table: int(sum(pq.read_metadata(part_path(out, table, images)).num_rows for images in done))
+        for table in OBJECTS
+    }
+    seconds = time.perf_counter() - start
+    computed = sum(value == "computed" for value in status.values())
+    return {
+        "fields": len(fields),
+        "computed": computed,
+        "reused": sum(value == "reused" for value in status.values()),
+        "failed": len(failures),
+        "objects": objects,
+        "seconds": seconds,
+        "fields_per_second": computed / seconds if seconds else 0.0,
+        "failures": failed,
+    }
