@@ -7,7 +7,6 @@ file and the problem, and exit status 1; no output file is left behind.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -222,7 +221,7 @@ def _stains(args: argparse.Namespace, pairs) -> tuple[dict[str, dict], list[str]
         if not channel:
             raise AnalysisError("--stain", f"{option!r} is not NAME=CHANNEL")
         extra[name] = channel
-    names = [*named, *extra]
+    names = [args.nuclei_stain, args.actin_stain, *extra]
     for name in names:
         if not name.isidentifier():
             raise AnalysisError("--stain", f"{name!r} is not a stain name (letters, digits, underscores)")
@@ -491,7 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         (Ctrl-C, SIGINT) and 143 after SIGTERM, with the previous outputs
         left as they were.
     """
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its read errors become ours
     signal.signal(signal.SIGTERM, _terminate)
     args = build_parser().parse_args(argv)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import tifffile
 from .data import read_manifest, sha256
 from .errors import AnalysisError
 from .pairing import ImagePair
+
+# tifffile logs what it cannot parse; every read error becomes one AnalysisError instead.
+logging.getLogger("tifffile").setLevel(logging.CRITICAL)
 
 
 @functools.cache

@@ -34,6 +34,7 @@ LIBRARY_CALLS = {
         "segment.predict_labels(check_model, nuclei, first_factor)",
     ),
     "dice = 2 * overlap / (predicted.sum() + truth.sum())": ("04-segmentation", "validate.dice("),
+    "propagate(actin_01, first_nuclei, where_cells": ("04-segmentation", "cells.grow_cells("),
 }
 
 # Digits allowed in prose: the original lesson's published count, years,
@@ -196,6 +197,7 @@ PINNED_TABLES = (
     "cluster-shares",
     "ex8-counts",
     "ex9",
+    "cells",
     "own-counts",
 )
 

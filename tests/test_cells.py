@@ -1,0 +1,115 @@
+"""Cells grown from nuclei on the actin stain, and the per-object features."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from skimage.draw import disk
+
+from analysis import cells, measure
+
+
+@pytest.fixture
+def two_cells():
+    """Two nuclei, each inside its own bright actin blob; the blobs touch."""
+    actin = np.full((60, 100), 5, np.uint8)
+    actin[disk((30, 30), 22, shape=actin.shape)] = 120
+    actin[disk((30, 68), 20, shape=actin.shape)] = 90
+    actin[disk((5, 95), 3, shape=actin.shape)] = 120  # a blob without a nucleus
+    nuclei = np.zeros(actin.shape, np.int32)
+    nuclei[disk((30, 30), 6)] = 1
+    nuclei[disk((30, 68), 6)] = 2
+    return nuclei, actin
+
+
+def test_each_nucleus_grows_into_its_own_blob(two_cells):
+    nuclei, actin = two_cells
+    grown = cells.grow_cells(nuclei, actin)
+    assert set(np.unique(grown)) == {0, 1, 2}
+    assert (grown[nuclei == 1] == 1).all()
+    assert (grown[nuclei == 2] == 2).all()
+    # The brighter blob's pixels go to its own nucleus, not to the nearer-by-distance one.
+    assert (grown[30, 8:45] == 1).all()
+    assert (grown[30, 55:86] == 2).all()
+    assert grown[5, 95] == 0  # no nucleus, no cell
+    assert not grown[56:].any()  # background, beyond the threshold's 1-pixel smoothing
+
+
+def test_cytoplasm_is_the_cell_without_its_nucleus(two_cells):
+    nuclei, actin = two_cells
+    grown = cells.grow_cells(nuclei, actin)
+    rest = cells.cytoplasm(grown, nuclei)
+    assert not rest[nuclei > 0].any()
+    np.testing.assert_array_equal(rest[(nuclei == 0)], grown[nuclei == 0])
+
+
+def test_no_nuclei_no_cells():
+    assert not cells.grow_cells(np.zeros((20, 20), np.int32), np.ones((20, 20), np.uint8)).any()
+
+
+def test_scaled_maps_the_range_to_unit():
+    np.testing.assert_allclose(cells.scaled(np.array([[10, 20], [30, 10]])), [[0, 0.5], [1, 0]])
+    assert not cells.scaled(np.full((3, 3), 7)).any()
+
+
+def test_intensities_are_on_the_pixel_types_scale():
+    assert measure.to_unit(np.array([255], np.uint8)).item() == 1
+    assert measure.to_unit(np.array([65535], np.uint16)).item() == 1
+    assert measure.to_unit(np.array([0.25], np.float32)).item() == 0.25
+
+
+def test_object_features_of_a_disc_and_a_square():
+    labels = np.zeros((80, 80), np.int32)
+    labels[disk((20, 20), 12)] = 1
+    labels[50:70, 40:60] = 3
+    stain = np.zeros(labels.shape)
+    stain[labels == 1] = 0.5
+    stain[labels == 3] = 0.25
+    table = measure.object_features(labels, {"DNA": stain})
+    assert table.ObjectNumber.tolist() == [1, 3]
+    disc, square = table.iloc[0], table.iloc[1]
+    assert (disc.Location_Center_X, disc.Location_Center_Y) == pytest.approx((20, 20))
+    assert (square.Location_Center_X, square.Location_Center_Y) == pytest.approx((49.5, 59.5))
+    assert disc.AreaShape_FormFactor == pytest.approx(1, abs=0.1)
+    # A square is less round than a disc; skimage's perimeter of pixel corners
+    # runs short of 4 x 20, so its form factor lies above the ideal pi / 4.
+    assert np.pi / 4 < square.AreaShape_FormFactor < 0.9
+    assert square.AreaShape_Area == 400
+    assert square.Intensity_IntegratedIntensity_DNA == pytest.approx(100)
+    assert disc.Intensity_MeanIntensity_DNA == pytest.approx(0.5)
+    assert disc.Intensity_StdIntensity_DNA == pytest.approx(0)
+
+
+def test_mitotic_nuclei_are_those_above_the_markers_otsu_level():
+    marker = np.random.default_rng(0).uniform(0.02, 0.06, (20, 20))  # background
+    marker[:3] = 0.8  # a bright nucleus
+    flags = measure.mitotic(np.array([0.05, 0.7, 0.04]), marker)
+    assert flags.tolist() == [False, True, False]
+
+
+def test_single_cell_table_prefixes_each_compartment():
+    def table(objects, extra=None):
+        frame = pd.DataFrame(
+            {
+                "ImageNumber": 1,
+                "ObjectNumber": objects,
+                "Metadata_Well": "A01",
+                "AreaShape_Area": [10.0 * o for o in objects],
+            }
+        )
+        return frame.assign(**(extra or {}))
+
+    tables = {
+        "Nuclei": table([1, 2]),
+        "Cells": table([1, 2], {"Parent_Nuclei": [1, 2]}),
+        "Cytoplasm": table([2], {"Parent_Nuclei": [2], "Parent_Cells": [2]}),
+    }
+    merged = measure.single_cell_table(tables)
+    assert merged.columns.tolist() == [
+        "ImageNumber",
+        "ObjectNumber",
+        "Metadata_Well",
+        "Cells_AreaShape_Area",
+        "Nuclei_AreaShape_Area",
+        "Cytoplasm_AreaShape_Area",
+    ]
+    assert merged.Cytoplasm_AreaShape_Area.isna().tolist() == [True, False]

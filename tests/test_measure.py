@@ -1,0 +1,254 @@
+"""The measure command on dask.distributed: real processes, all on localhost."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import assert_clean_failure, run_cli
+
+from analysis import data, measure, screen
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE_HUMAN_PATTERN = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)\.tif$"
+
+
+def measured(out: Path, *options) -> subprocess.CompletedProcess:
+    result = run_cli("measure", "--out", out, *options)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().startswith("measured "), result.stderr
+    return result
+
+
+def assert_same_tables(first: Path, second: Path) -> None:
+    one, two = screen.read_tables(first), screen.read_tables(second)
+    for table in screen.TABLES:
+        pd.testing.assert_frame_equal(one[table], two[table], check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one") / "screen"
+    measured(out, "--workers", "1")
+    return out
+
+
+def test_the_tables_hold_every_field_and_link_the_objects(one_worker):
+    tables = screen.read_tables(one_worker)
+    image = tables["Image"]
+    assert image.ImageNumber.tolist() == list(range(1, 13))
+    assert image.Metadata_Well.tolist() == ["A24"] * 6 + ["L15"] * 6
+    assert image.Metadata_Site.tolist() == [1, 2, 3, 4, 5, 6] * 2
+    for name in measure.OBJECTS:
+        counts = tables[name].groupby("ImageNumber").size()
+        assert counts.reindex(image.ImageNumber, fill_value=0).tolist() == image[f"Count_{name}"].tolist()
+    # One cell per nucleus, with the same number; cytoplasm points to both.
+    assert (tables["Cells"].Parent_Nuclei == tables["Cells"].ObjectNumber).all()
+    assert image.Count_Cells.equals(image.Count_Nuclei)
+    cytoplasm = tables["Cytoplasm"]
+    assert (cytoplasm.Parent_Cells == cytoplasm.Parent_Nuclei).all()
+    # A nucleus lies inside its cell: the cell is at least as large.
+    merged = tables["Nuclei"].merge(
+        tables["Cells"], on=["ImageNumber", "ObjectNumber"], suffixes=("_n", "_c")
+    )
+    assert (merged.AreaShape_Area_c >= merged.AreaShape_Area_n).all()
+    for stain in ("DNA", "Actin"):
+        for feature in ("MeanIntensity", "IntegratedIntensity", "StdIntensity", "MaxIntensity"):
+            assert f"Intensity_{feature}_{stain}" in tables["Nuclei"]
+    assert (one_worker / screen.SUCCESS).is_file()
+    assert not (one_worker / "failures.csv").exists()
+    assert pd.read_csv(one_worker / "manifest.csv").status.eq("computed").all()
+
+
+def test_nuclei_counts_are_the_count_commands(one_worker, tmp_path):
+    out = tmp_path / "counts.csv"
+    assert run_cli("count", "--method", "stardist-li", "--out", out).returncode == 0
+    counts = pd.read_csv(out)
+    image = screen.read_tables(one_worker)["Image"]
+    assert image.Count_Nuclei.tolist() == counts.n_nuclei.tolist()
+    assert image.Math_NucleusDiameter.round(2).tolist() == counts.nucleus_diameter.tolist()
+
+
+def test_two_workers_give_the_same_tables(one_worker, tmp_path):
+    out = tmp_path / "two"
+    measured(out, "--workers", "2")
+    assert_same_tables(one_worker, out)
+
+
+@pytest.fixture
+def scheduler_and_workers(tmp_path):
+    """``dask scheduler`` and two ``dask worker`` processes on ephemeral ports."""
+    dask = str(Path(sys.executable).parent / "dask")
+    info = tmp_path / "scheduler.json"
+    processes = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                info,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        for _ in range(300):
+            if info.is_file() and info.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        for _ in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=tmp_path,
+                )
+            )
+        from dask.distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def test_a_running_scheduler_gives_the_same_tables(one_worker, scheduler_and_workers, tmp_path):
+    out = tmp_path / "remote"
+    measured(out, "--scheduler", scheduler_and_workers)
+    assert_same_tables(one_worker, out)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
+    out = tmp_path / "resumed"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "measure", "--workers", "1", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    parts = out / "Image"
+    while child.poll() is None and len(list(parts.glob("*.parquet")) if parts.is_dir() else []) < 2:
+        time.sleep(0.1)
+    assert child.poll() is None, "the run ended before it could be interrupted"
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 143, stderr
+    done = sorted(p.name for p in parts.glob("*.parquet"))
+    assert 2 <= len(done) < 12
+    for table in screen.TABLES:  # only complete fields: every Image part has its three others
+        assert {p.name for p in (out / table).glob("*.parquet")} >= set(done)
+    assert not list(out.rglob(".*"))  # no temporary file left
+    assert not (out / screen.SUCCESS).exists()
+
+    result = measured(out, "--workers", "1")
+    assert f"({12 - len(done)} computed, {len(done)} reused, 0 failed)" in result.stderr
+    assert_same_tables(one_worker, out)
+    again = measured(out, "--workers", "1")
+    assert "(0 computed, 12 reused, 0 failed)" in again.stderr
+    forced = measured(out, "--workers", "1", "--force")
+    assert "(12 computed, 0 reused, 0 failed)" in forced.stderr
+
+
+def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for pair in pairs:
+        for path in (pair.nuclei, pair.actin):
+            shutil.copy(path, folder / path.name.replace("AS_09125", "OWN"))
+    broken = folder / pairs[3].actin.name.replace("AS_09125", "OWN")
+    broken.write_bytes(broken.read_bytes()[:5000])
+    out = tmp_path / "screen"
+    result = run_cli("measure", "--images", folder, "--workers", "2", "--out", out)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "failures.csv: 1 of 12 fields" in lines[0]
+    failures = pd.read_csv(out / "failures.csv")
+    assert failures.field.tolist() == ["OWN_050116000001_A24_s4"]
+    assert broken.name in failures.reason.item()
+    tables = screen.read_tables(out)
+    assert tables["Image"].ImageNumber.tolist() == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert not (out / screen.SUCCESS).exists()
+    assert pd.read_csv(out / "manifest.csv").status.value_counts().to_dict() == {"computed": 11, "failed": 1}
+
+
+# pycytominer sets a pandas option that pandas 3 deprecates; that is its own affair.
+@pytest.mark.filterwarnings("ignore:The 'mode.copy_on_write' option is deprecated")
+def test_pycytominer_aggregates_and_normalises_the_output(one_worker):
+    from pycytominer import aggregate, normalize
+
+    cells = measure.single_cell_table(screen.read_tables(one_worker))
+    wells = aggregate(cells, strata=["Metadata_Plate", "Metadata_Well"], features="infer", operation="median")
+    assert wells.Metadata_Well.tolist() == ["A24", "L15"]
+    assert "Nuclei_Intensity_MeanIntensity_DNA" in wells
+    assert "Cells_AreaShape_Area" in wells
+    normalised = normalize(wells, features="infer", meta_features="infer", method="standardize")
+    assert normalised.shape == wells.shape
+    assert normalised.Cells_AreaShape_Area.abs().round(6).tolist() == [1.0, 1.0]
+
+
+def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
+    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    out = tmp_path / "screen"
+    options = ["--images", folder, "--pattern", EXAMPLE_HUMAN_PATTERN, "--nuclei-channel", "0"]
+    options += ["--actin-channel", "2", "--stain", "PH3=1", "--mitotic-stain", "PH3", "--workers", "1"]
+    measured(out, *options)
+    tables = screen.read_tables(out)
+    cells = measure.single_cell_table(tables)
+    assert "Nuclei_Intensity_MeanIntensity_PH3" in cells
+    image = tables["Image"].iloc[0]
+    assert image.FileName_PH3.endswith("f00d1.tif")
+    flagged = tables["Nuclei"]["Classify_Mitotic_PH3"]
+    assert image.Count_MitoticNuclei_PH3 == flagged.sum() > 0
+    # Mitosis is a small share of an asynchronously growing population.
+    assert 0 < image.Math_MitoticIndex_PH3 < 0.15
+
+
+def test_an_unreachable_scheduler(tmp_path):
+    out = tmp_path / "screen"
+    result = run_cli("measure", "--scheduler", "tcp://127.0.0.1:9", "--out", out)
+    assert_clean_failure(result, "tcp://127.0.0.1:9", out)
+    assert "cannot reach the dask scheduler" in result.stderr
+
+
+def test_an_output_that_is_a_file(tmp_path):
+    out = tmp_path / "screen"
+    out.write_text("a file")
+    result = run_cli("measure", "--out", out)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {out}: is a file, not a folder"]
+    assert out.read_text() == "a file"
+
+
+@pytest.mark.parametrize(
+    ("options", "culprit"),
+    [
+        (["--mitotic-stain", "PH3"], "unknown stain 'PH3'; stains: DNA, Actin"),
+        (["--stain", "PH3"], "'PH3' is not NAME=CHANNEL"),
+        (["--stain", "PH3=1"], "further stains apply to a folder given with --images"),
+        (["--nuclei-stain", "Actin"], "stain names must differ"),
+    ],
+)
+def test_bad_stain_options(tmp_path, options, culprit):
+    out = tmp_path / "screen"
+    result = run_cli("measure", *options, "--out", out)
+    assert_clean_failure(result, culprit, out)
