@@ -265,9 +265,9 @@ def run_screen(
     out = Path(out)
     weights = ""
     if settings.method.startswith("stardist"):
-        from .segment import load_model
+        from .segment import locate_model
 
-        weights = load_model(model_spec).weights_sha256  # a bad model fails here, before any task
+        weights = locate_model(model_spec)[2]  # a missing or altered model fails here, before any task
     keys = {images.name: field_key(images, settings, weights) for images in fields}
     todo = [images for images in fields if force or stored_key(out, images) != keys[images.name]]
     (out / SUCCESS).unlink(missing_ok=True)

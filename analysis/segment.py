@@ -124,8 +124,8 @@ def _published_folder() -> Path:
         socket.setdefaulttimeout(previous)
 
 
-def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
-    """Resolve, verify and load a StarDist2D model.
+def locate_model(spec: str | os.PathLike | None = None) -> tuple[Path, str, str]:
+    """Resolve and verify a model's folder without loading it (no TensorFlow).
 
     Parameters
     ----------
@@ -134,14 +134,16 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
 
     Returns
     -------
-    LoadedModel
+    folder : Path
+    name : str
+    weights_sha256 : str
 
     Raises
     ------
     AnalysisError
         If the folder or its files are missing, the published weights have
-        another SHA-256, the weights cannot be loaded, or the published model
-        is neither given nor downloadable.
+        another SHA-256, or the published model is neither given nor
+        downloadable.
     """
     spec = "project" if spec is None else str(spec)
     if spec == "project":
@@ -162,13 +164,36 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
         raise AnalysisError(
             weights, f"SHA-256 {digest[:12]}... is not the published {PUBLISHED_SHA256[:12]}..."
         )
+    return folder, name, digest
+
+
+def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
+    """Resolve, verify and load a StarDist2D model.
+
+    Parameters
+    ----------
+    spec : str or path-like, optional
+        ``"project"`` (default), ``"2D_versatile_fluo"`` or a model folder.
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    AnalysisError
+        As :func:`locate_model`, or if the weights cannot be loaded.
+    """
+    folder, name, digest = locate_model(spec)
     StarDist2D = _stardist2d()
     try:
         # StarDist narrates loading on stdout, TensorFlow on the native stderr.
         with contextlib.redirect_stdout(io.StringIO()), quiet_native_stderr():
             model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
     except Exception as error:
-        raise AnalysisError(weights, f"cannot load the model ({type(error).__name__}: {error})") from None
+        raise AnalysisError(
+            folder / "weights_best.h5", f"cannot load the model ({type(error).__name__}: {error})"
+        ) from None
     model.basedir = None  # read-only: never write into the model folder
     return LoadedModel(model, name, folder, digest, read_scale(folder))
 

@@ -1,0 +1,187 @@
+"""Time ``python -m analysis measure``: workers, and a synthetic screen on a scheduler.
+
+1. The 12 BBBC008 fields with a LocalCluster of 1 and of 2 workers, process
+   start, cluster start and model loading included: median of ``--repeats``
+   runs each, and their ratio.
+2. A synthetic screen of ``--fields`` fields (default 576): the 12 real
+   fields flipped and rotated (8 ways) and copied under new plate names into
+   a temporary folder, measured through a ``dask scheduler`` and two
+   ``dask worker`` processes that this script starts. It reports fields per
+   second, each worker's resident memory (peak over the first and the second
+   half of the run, to show whether it grows with the screen) and the
+   projected time of a 10,000-field screen on N such machines.
+
+    python bench/bench_measure.py [--repeats 1] [--fields 576]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import tifffile
+
+from analysis import data, images
+
+
+def _measure(out: Path, *options: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "analysis", "measure", "--out", str(out), *options],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def workers_ratio(repeats: int) -> None:
+    seconds = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, 2):
+            runs = [
+                _measure(Path(tmp) / f"w{workers}-{r}", "--workers", str(workers)) for r in range(repeats)
+            ]
+            seconds[workers] = statistics.median(runs)
+            print(
+                f"12 fields, {workers} worker(s): median {seconds[workers]:.1f} s "
+                f"(runs: {', '.join(f'{r:.1f}' for r in runs)})"
+            )
+    print(f"speed-up of 2 workers over 1: {seconds[1] / seconds[2]:.2f}x")
+
+
+def synthetic_screen(folder: Path, n_fields: int) -> None:
+    """The 12 fields in 8 orientations, under as many plate names as it takes."""
+    pairs = data.dataset_pairs()
+    made = 0
+    plate = 0
+    while made < n_fields:
+        for turn in range(8):
+            for pair in pairs:
+                if made == n_fields:
+                    return
+                for channel, path in ((1, pair.nuclei), (3, pair.actin)):
+                    image = np.rot90(images.load_image(path), turn % 4)
+                    image = np.fliplr(image) if turn >= 4 else image
+                    name = f"SYN{plate:03d}T{turn}_{pair.well}f00d0_slice{pair.field}_channel{channel}.tif"
+                    tifffile.imwrite(folder / name, np.ascontiguousarray(image))
+                made += 1
+        plate += 1
+
+
+def on_a_scheduler(n_fields: int) -> None:
+    dask = str(Path(sys.executable).parent / "dask")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        folder = tmp / "screen"
+        folder.mkdir()
+        synthetic_screen(folder, n_fields)
+        info = tmp / "scheduler.json"
+        scheduler = subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        workers = []
+        try:
+            while not (info.is_file() and info.stat().st_size):
+                time.sleep(0.1)
+            address = json.loads(info.read_text())["address"]
+            workers = [
+                subprocess.Popen(
+                    [
+                        dask,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=tmp,
+                )
+                for _ in range(2)
+            ]
+            time.sleep(5)
+            out = tmp / "out"
+            start = time.perf_counter()
+            client = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "analysis",
+                    "measure",
+                    "--images",
+                    str(folder),
+                    "--scheduler",
+                    address,
+                    "--out",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            samples = []  # (fields done, rss of each worker)
+            handles = [psutil.Process(w.pid) for w in workers]
+            while client.poll() is None:
+                done = len(list((out / "Image").glob("*.parquet"))) if (out / "Image").is_dir() else 0
+                samples.append((done, [h.memory_info().rss for h in handles]))
+                time.sleep(0.5)
+            seconds = time.perf_counter() - start
+            summary = client.stderr.read().strip()
+            if client.returncode:
+                raise SystemExit(summary)
+        finally:
+            for process in [*workers, scheduler]:
+                process.terminate()
+                process.wait(timeout=60)
+    rate = n_fields / seconds
+    print(f"{n_fields} fields through a scheduler and 2 workers: {seconds:.0f} s, {rate:.2f} fields/s")
+    print(f"  {summary}")
+    half = [s for s in samples if s[0] < n_fields / 2], [s for s in samples if s[0] >= n_fields / 2]
+    for index in range(2):
+        first = max(s[1][index] for s in half[0]) / 2**20
+        second = max(s[1][index] for s in half[1]) / 2**20
+        print(
+            f"  worker {index + 1} peak memory: {first:.0f} MiB (first half of the fields), "
+            f"{second:.0f} MiB (second half)"
+        )
+    per_worker = rate / 2
+    for machines in (1, 4, 16):
+        hours = 10_000 / (per_worker * 2 * machines) / 3600
+        print(f"  projected 10,000 fields on {machines} machine(s) of 2 workers: {hours:.1f} h")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--fields", type=int, default=576)
+    args = parser.parse_args()
+    workers_ratio(args.repeats)
+    on_a_scheduler(args.fields)
+
+
+if __name__ == "__main__":
+    main()
