@@ -47,7 +47,14 @@ CONNECT_TIMEOUT_S = 10
 
 
 def package_version() -> str:
-    """The installed package's version (``"unknown"`` outside an installation)."""
+    """The installed package's version.
+
+    Returns
+    -------
+    str
+        ``"unknown"`` when the package is used from a checkout without
+        being installed.
+    """
     try:
         return version("bbbc008-lesson")
     except PackageNotFoundError:
@@ -215,7 +222,7 @@ def _client(workers: int | None, scheduler: str | None):
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never a clash with another run
         silence_logs=logging.CRITICAL,
     )
     return Client(cluster), cluster
