@@ -8,11 +8,15 @@ Modules, in the order data flows through them:
 - :mod:`analysis.explore` -- histograms, equalisation, normalisation, densities, regions
 - :mod:`analysis.cluster` -- pixel clustering with stable label order
 - :mod:`analysis.instances` -- instance labels from foreground masks
+- :mod:`analysis.scale` -- nucleus size per image and the scale a model predicts at
 - :mod:`analysis.segment` -- StarDist models, watershed baseline, per-object tables
+- :mod:`analysis.cells` -- cells grown from the nuclei on the actin stain, cytoplasm
 - :mod:`analysis.train` -- the project's StarDist model and its model card
 - :mod:`analysis.validate` -- Dice and IoU against the hand-corrected foreground masks,
   counts against instances derived from them
 - :mod:`analysis.pipeline` -- the steps run over many image pairs
+- :mod:`analysis.measure` -- per-object measurements of one field, CellProfiler's layout
+- :mod:`analysis.screen` -- a whole screen on dask.distributed, as Parquet parts
 - :mod:`analysis.output` -- the one atomic file writer
 - :mod:`analysis.figures`, :mod:`analysis.display` -- figures and tables
 - :mod:`analysis.render`, :mod:`analysis.notebook`, :mod:`analysis.browser`,
