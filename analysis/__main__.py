@@ -72,10 +72,19 @@ def _add_image_options(command: argparse.ArgumentParser) -> None:
 
 
 def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _add_diameter_option(command: argparse.ArgumentParser) -> None:
@@ -445,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument(
         "--regularization", type=_positive, default=0.05, help="propagation's lambda (default 0.05)"
     )
-    measure.add_argument("--workers", type=int, help="workers of the local cluster (default: one per core)")
+    measure.add_argument(
+        "--workers", type=_count, help="workers of the local cluster (default: one per core)"
+    )
     measure.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://host:8786")
     measure.add_argument("--force", action="store_true", help="recompute fields that are up to date")
     measure.set_defaults(run=cmd_measure)

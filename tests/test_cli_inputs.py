@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 import tifffile
 from conftest import assert_clean_failure, run_cli
 
@@ -302,3 +303,19 @@ def test_report_truth_without_masks_for_the_images(tmp_path):
     result = run_cli("report", "--images", folder, "--truth", masks, "--out", site)
     assert_clean_failure(result, "channel1.tif", site)
     assert "no mask" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (["count", "--nucleus-diameter", "abc"], "'abc' is not a positive number"),
+        (["count", "--nucleus-diameter", "inf"], "'inf' is not a positive number"),
+        (["measure", "--workers", "0"], "'0' is not a positive whole number"),
+        (["measure", "--workers", "two"], "'two' is not a positive whole number"),
+    ],
+)
+def test_bad_numbers_are_one_line(tmp_path, options, problem):
+    out = tmp_path / "out.csv"
+    result = run_cli(*options, "--out", out)
+    assert_clean_failure(result, problem, out)
+    assert result.returncode == 2
