@@ -653,7 +653,8 @@ def _navbar(project: Project, current: Page) -> str:
 def _downloads(page: Page) -> str:
     links = [f"[PDF of the whole lesson (`{PDF_NAME}`)]({PDF_NAME})"]
     if page.executes:
-        links.insert(0, f"[this episode as an executed notebook (`{page.stem}.ipynb`)]({page.stem}.ipynb)")
+        what = "this episode" if page.episode else "this page"
+        links.insert(0, f"[{what} as an executed notebook (`{page.stem}.ipynb`)]({page.stem}.ipynb)")
     return "::: {.downloads}\nDownload: " + " · ".join(links) + "\n:::\n\n"
 
 
