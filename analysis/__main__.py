@@ -33,14 +33,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _images(args: argparse.Namespace):
     from .data import dataset_pairs
-    from .errors import AnalysisError
     from .pairing import pair_channels
 
     if args.images:
         return pair_channels(args.images, args.pattern, args.nuclei_channel, args.actin_channel)
+    _refuse_naming_without_images(args)
+    return dataset_pairs()
+
+
+def _refuse_naming_without_images(args: argparse.Namespace) -> None:
     if any(getattr(args, name) != default for name, default in _naming_defaults().items()):
         raise AnalysisError("--pattern", "naming options apply to a folder given with --images")
-    return dataset_pairs()
 
 
 def _naming_defaults() -> dict[str, str]:
@@ -219,8 +222,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
     print(write_csv(table, args.out))
 
 
-def _stains(args: argparse.Namespace, pairs) -> tuple[dict[str, dict], list[str]]:
-    """Each field's stain files by name, and the names; checks the stain options."""
+def _stains(args: argparse.Namespace, pairs) -> dict[Path, dict[str, Path]]:
+    """Each field's stain files by name (keyed by its nuclei file); checks the stain options."""
     from .pairing import truth_files
 
     named = {args.nuclei_stain: "nuclei", args.actin_stain: "actin"}
@@ -252,7 +255,7 @@ def _stains(args: argparse.Namespace, pairs) -> tuple[dict[str, dict], list[str]
     for pair in pairs:
         files[pair.nuclei] = {name: getattr(pair, role) for name, role in named.items()}
         files[pair.nuclei] |= {name: found[name][pair.nuclei] for name in extra}
-    return files, names
+    return files
 
 
 def cmd_measure(args: argparse.Namespace) -> None:
@@ -269,7 +272,7 @@ def cmd_measure(args: argparse.Namespace) -> None:
 
     check_target(args.out, folder=True)
     pairs = _images(args)
-    files, _ = _stains(args, pairs)
+    files = _stains(args, pairs)
     fields = [
         FieldImages(number, pair.plate, pair.well, pair.field, files[pair.nuclei])
         for number, pair in enumerate(pairs, start=1)
@@ -344,8 +347,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     if args.out:
         check_target(args.out, folder=True)
     params = None
-    pairs = _images(args)  # checks the naming options before anything runs
     if args.images:
+        pairs = _images(args)  # the naming and the masks are checked before anything runs
         if args.truth:
             truth_files(args.truth, pairs, "nuclei", args.nuclei_channel, args.pattern)
         params = {
@@ -355,8 +358,10 @@ def cmd_report(args: argparse.Namespace) -> None:
             "actin_channel": args.actin_channel,
             "truth": str(args.truth.resolve()) if args.truth else "",
         }
-    elif args.truth:
-        raise AnalysisError("--truth", "reference masks apply to a folder given with --images")
+    else:
+        _refuse_naming_without_images(args)
+        if args.truth:
+            raise AnalysisError("--truth", "reference masks apply to a folder given with --images")
     result = render(args.project or PROJECT_ROOT, args.out, force=args.force, params=params)
     for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
         print(path)
@@ -376,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
+    from .measure import Settings
     from .train import TrainingSettings
 
     parser = _Parser(prog="python -m analysis", description=__doc__.splitlines()[0])
@@ -436,8 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_image_options(measure)
     measure.add_argument("--out", type=Path, required=True, help="output folder")
-    measure.add_argument("--nuclei-stain", default="DNA", help="name of the nuclei stain (default DNA)")
-    measure.add_argument("--actin-stain", default="Actin", help="name of the actin stain (default Actin)")
+    for role in ("nuclei", "actin"):
+        default = getattr(Settings, f"{role}_stain")
+        measure.add_argument(
+            f"--{role}-stain", default=default, help=f"name of the {role} stain (default {default})"
+        )
     measure.add_argument(
         "--stain",
         action="append",
@@ -448,11 +457,16 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument(
         "--mitotic-stain", metavar="NAME", help="stain marking mitotic nuclei (a mitotic index)"
     )
-    measure.add_argument("--method", default="stardist-li", help="nuclei method (default stardist-li)")
+    measure.add_argument(
+        "--method", default=Settings.method, help=f"nuclei method (default {Settings.method})"
+    )
     measure.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
     _add_diameter_option(measure)
     measure.add_argument(
-        "--regularization", type=_positive, default=0.05, help="propagation's lambda (default 0.05)"
+        "--regularization",
+        type=_positive,
+        default=Settings.regularization,
+        help=f"propagation's lambda (default {Settings.regularization})",
     )
     measure.add_argument(
         "--workers", type=_count, help="workers of the local cluster (default: one per core)"

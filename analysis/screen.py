@@ -203,6 +203,11 @@ def measure_task(images: FieldImages, settings: Settings, model_spec: str | None
     return measure_field(images, settings, model)
 
 
+def _first_line(error: BaseException) -> str:
+    """An exception's message in one line (its type's name when it has none)."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def _client(workers: int | None, scheduler: str | None):
     """A dask client on a new LocalCluster or on the scheduler at ``scheduler``."""
     import dask
@@ -214,17 +219,18 @@ def _client(workers: int | None, scheduler: str | None):
         try:
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise AnalysisError(scheduler, f"cannot reach the dask scheduler ({reason})") from None
+            raise AnalysisError(
+                scheduler, f"cannot reach the dask scheduler ({_first_line(error)})"
+            ) from None
     # A field is retried once; a worker lost twice under a task fails it too.
-    dask.config.set({"distributed.scheduler.allowed-failures": 1})
-    cluster = LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: never a clash with another run
-        silence_logs=logging.CRITICAL,
-    )
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: never a clash with another run
+            silence_logs=logging.CRITICAL,
+        )
     return Client(cluster), cluster
 
 
@@ -280,7 +286,7 @@ def run_screen(
     (out / SUCCESS).unlink(missing_ok=True)
     names = {images.name for images in fields}
     for table in TABLES:  # parts of fields that are not in this screen would mix into its tables
-        for part in (out / table).glob("*.parquet") if (out / table).is_dir() else ():
+        for part in (out / table).glob("*.parquet"):  # none where the folder is missing
             if part.stem not in names:
                 part.unlink()
     status = {images.name: "reused" for images in fields}
@@ -301,9 +307,12 @@ def run_screen(
                 try:
                     tables = future.result()
                 except Exception as error:  # the field's own problem, after its retry
-                    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
                     failures.append(
-                        {"field": images.name, "image_number": images.image_number, "reason": reason}
+                        {
+                            "field": images.name,
+                            "image_number": images.image_number,
+                            "reason": _first_line(error),
+                        }
                     )
                     status[images.name] = "failed"
                     for table in TABLES:

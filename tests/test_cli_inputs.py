@@ -319,3 +319,8 @@ def test_bad_numbers_are_one_line(tmp_path, options, problem):
     result = run_cli(*options, "--out", out)
     assert_clean_failure(result, problem, out)
     assert result.returncode == 2
+
+
+def test_report_naming_options_need_images(tmp_path):
+    site = tmp_path / "site"
+    assert_clean_failure(run_cli("report", "--nuclei-channel", "0", "--out", site), "--pattern", site)
