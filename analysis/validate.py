@@ -62,19 +62,22 @@ def score(
     -------
     dict
         ``dice``, ``iou``, ``area_ratio`` (predicted / true foreground area),
-        ``n_predicted``, ``n_truth_components`` (connected components of the
+        ``n_predicted``, ``n_outside_mask`` (predicted objects with no pixel
+        in the mask), ``n_truth_components`` (connected components of the
         mask), ``n_truth_instances`` and ``count_error`` (relative to the
         instances). ``area_ratio`` and ``count_error`` are NaN for an empty
         mask, where no ratio exists.
     """
     predicted = labels > 0
     n_predicted = int(len(np.unique(labels[predicted])))
+    n_touching = int(len(np.unique(labels[predicted & truth])))
     n_instances = int(truth_instances.max()) if truth_instances is not None else 0
     return {
         "dice": dice(predicted, truth),
         "iou": iou(predicted, truth),
         "area_ratio": float(predicted.sum() / truth.sum()) if truth.any() else float("nan"),
         "n_predicted": n_predicted,
+        "n_outside_mask": n_predicted - n_touching,
         "n_truth_components": int(label(truth).max()),
         "n_truth_instances": n_instances if truth_instances is not None else float("nan"),
         "count_error": (n_predicted - n_instances) / n_instances if n_instances else float("nan"),

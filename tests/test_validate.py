@@ -49,7 +49,7 @@ def test_held_out_well_beats_plain_otsu(scores):
 
 @pytest.mark.slow
 def test_dice_per_image(scores, dataframe_regression):
-    table = scores[["image", "method", "dice", "iou", "n_predicted", "n_truth_instances"]]
+    table = scores[["image", "method", "dice", "iou", "n_predicted", "n_outside_mask", "n_truth_instances"]]
     dataframe_regression.check(table.reset_index(drop=True), default_tolerance={"atol": DICE_ATOL, "rtol": 0})
 
 
@@ -101,6 +101,18 @@ def test_cells_take_no_nuclei_methods(tmp_path):
     out = tmp_path / "cells.csv"
     result = run_cli("validate", "--objects", "cells", "--methods", "otsu", "--out", out)
     assert_clean_failure(result, "--objects", out)
+
+
+def test_objects_outside_the_mask_are_counted():
+    labels = np.zeros((8, 8), np.int32)
+    labels[0:2, 0:2] = 1  # wholly inside the mask
+    labels[2:4, 2:4] = 2  # one pixel inside
+    labels[6:8, 6:8] = 3  # wholly outside
+    truth = np.zeros((8, 8), bool)
+    truth[0:3, 0:3] = True
+    scores = validate.score(labels, truth)
+    assert scores["n_predicted"] == 3
+    assert scores["n_outside_mask"] == 1
 
 
 def test_scores_without_instances_have_no_counts():
