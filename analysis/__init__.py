@@ -8,6 +8,7 @@ Modules, in the order data flows through them:
 - :mod:`analysis.explore` -- histograms, equalisation, normalisation, densities, regions
 - :mod:`analysis.cluster` -- pixel clustering with stable label order
 - :mod:`analysis.instances` -- instance labels from foreground masks
+- :mod:`analysis.foreground` -- a stain's foreground by Otsu's or Li's threshold
 - :mod:`analysis.scale` -- nucleus size per image and the scale a model predicts at
 - :mod:`analysis.segment` -- StarDist models, watershed baseline, per-object tables
 - :mod:`analysis.cells` -- cells grown from the nuclei on the actin stain, cytoplasm

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import threshold_li
 from skimage.measure import label
+
+from .foreground import li_foreground
 
 SCALE_FILE = "scale.json"
 #: Components whose widest point is narrower than this (pixels) are noise, not nuclei.
@@ -50,7 +51,7 @@ def estimate_diameter(image: np.ndarray) -> float:
     float
         ``nan`` when no component is at least :data:`MIN_RADIUS` wide.
     """
-    foreground = image > threshold_li(image)
+    foreground = li_foreground(image)
     components, n = label(foreground, return_num=True)
     if n == 0:
         return math.nan

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage as ndi
-from skimage.filters import threshold_li, threshold_otsu
 from skimage.measure import label, regionprops_table
 from skimage.segmentation import relabel_sequential, watershed
 from skimage.transform import rescale, resize
 
 from .data import PROJECT_ROOT, sha256
 from .errors import AnalysisError
+from .foreground import li_foreground, otsu_foreground
 from .instances import split_touching
 from .scale import estimate_diameter, read_scale, scale_factor
 
@@ -301,37 +300,6 @@ def scale_for(
     """
     diameter = estimate_diameter(image) if diameter is None else float(diameter)
     return diameter, scale_factor(model.nucleus_diameter if model else None, diameter)
-
-
-def otsu_foreground(image: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
-    """Foreground by Otsu's threshold, optionally after Gaussian smoothing.
-
-    Parameters
-    ----------
-    image : ndarray, shape (rows, cols)
-    smoothing : float
-        Gaussian sigma in pixels; 0 thresholds the raw image (plain Otsu).
-
-    Returns
-    -------
-    ndarray of bool, shape (rows, cols)
-    """
-    values = ndi.gaussian_filter(image.astype(np.float64), smoothing) if smoothing > 0 else image
-    return values > threshold_otsu(values)
-
-
-def li_foreground(image: np.ndarray) -> np.ndarray:
-    """Foreground by Li's minimum cross-entropy threshold of the raw image.
-
-    Parameters
-    ----------
-    image : ndarray, shape (rows, cols)
-
-    Returns
-    -------
-    ndarray of bool, shape (rows, cols)
-    """
-    return image > threshold_li(image)
 
 
 def watershed_labels(image: np.ndarray) -> np.ndarray:
