@@ -191,7 +191,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         The parsed command-line options.
     """
     from .output import check_target, write_csv
-    from .pairing import truth_files
+    from .pairing import matching_files
     from .pipeline import validate_cells, validate_segmentation
     from .segment import load_model
     from .validate import summarise_by_well
@@ -201,7 +201,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     truth = None
     if args.truth and args.objects == "nuclei":
         channel = args.nuclei_channel if args.channel == "nuclei" else args.actin_channel
-        truth = truth_files(args.truth, pairs, args.channel, channel, args.pattern)
+        truth = matching_files(args.truth, pairs, args.channel, channel, args.pattern)
     if args.objects == "cells":
         if args.channel != "nuclei" or args.methods != VALIDATE_METHODS:
             raise AnalysisError(
@@ -210,7 +210,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         model = load_model(args.model)
         _check_diameter(args, model)
         if args.truth:
-            truth = truth_files(args.truth, pairs, "actin", args.actin_channel, args.pattern)
+            truth = matching_files(args.truth, pairs, "actin", args.actin_channel, args.pattern)
         table = validate_cells(pairs, model, truth=truth, diameter=args.nucleus_diameter)
     else:
         model = load_model(args.model) if any(m.startswith("stardist") for m in args.methods) else None
@@ -224,7 +224,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def _stains(args: argparse.Namespace, pairs) -> dict[Path, dict[str, Path]]:
     """Each field's stain files by name (keyed by its nuclei file); checks the stain options."""
-    from .pairing import truth_files
+    from .pairing import matching_files
 
     named = {args.nuclei_stain: "nuclei", args.actin_stain: "actin"}
     extra = {}
@@ -246,7 +246,7 @@ def _stains(args: argparse.Namespace, pairs) -> dict[Path, dict[str, Path]]:
     if extra and not args.images:
         raise AnalysisError("--stain", "further stains apply to a folder given with --images")
     found = {
-        name: truth_files(
+        name: matching_files(
             args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
         )
         for name, channel in extra.items()
@@ -341,7 +341,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     """
     from .data import PROJECT_ROOT
     from .output import check_target
-    from .pairing import truth_files
+    from .pairing import matching_files
     from .render import render
 
     if args.out:
@@ -350,7 +350,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     if args.images:
         pairs = _images(args)  # the naming and the masks are checked before anything runs
         if args.truth:
-            truth_files(args.truth, pairs, "nuclei", args.nuclei_channel, args.pattern)
+            matching_files(args.truth, pairs, "nuclei", args.nuclei_channel, args.pattern)
         params = {
             "images": str(args.images.resolve()),
             "pattern": args.pattern,

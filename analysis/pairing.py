@@ -191,7 +191,7 @@ def pair_channels(
     return pairs
 
 
-def truth_files(
+def matching_files(
     folder: str | os.PathLike,
     pairs: list[ImagePair],
     role: str,
@@ -199,20 +199,24 @@ def truth_files(
     pattern: str = BBBC008_PATTERN,
     what: str = "mask",
 ) -> dict[Path, Path]:
-    """Find each image's reference mask (or another channel) in a folder named by the same pattern.
+    """Find each field's file of one channel in a folder named by the same pattern.
+
+    Used for reference masks (``--truth``) and for further stains of a
+    field (``measure --stain``).
 
     Parameters
     ----------
     folder : str or path-like
-        Folder of mask TIFFs.
+        Folder of TIFFs.
     pairs : list of ImagePair
-        The images to be scored.
+        The fields.
     role : {"nuclei", "actin"}
-        Which image of each pair is scored.
+        Which image of each pair the found file belongs to (the key of the
+        result).
     channel : str or int
-        The ``channel`` value of that image's masks.
+        The ``channel`` value of the files sought.
     pattern : str
-        See :func:`compile_pattern`; masks are matched on plate, well and field.
+        See :func:`compile_pattern`; files are matched on plate, well and field.
     what : str
         What the files are, for the error message (``"mask"``, or e.g.
         ``"channel 1 image"`` when a further stain is looked up).
@@ -220,13 +224,13 @@ def truth_files(
     Returns
     -------
     dict
-        Image path to mask path.
+        Path of each pair's ``role`` image to the matching file's path.
 
     Raises
     ------
     AnalysisError
-        If the folder is missing, a mask's name does not match the pattern,
-        or an image has no mask.
+        If the folder is missing, a file's name does not match the pattern,
+        or a field has no file of that channel.
     """
     folder = Path(folder)
     masks = {}

@@ -118,7 +118,7 @@ def validate_segmentation(
     channel : {"nuclei", "actin"}
         Which channel is segmented and scored (against its own mask).
     truth : mapping of Path to Path, optional
-        Each scored image's mask (:func:`analysis.pairing.truth_files`);
+        Each scored image's mask (:func:`analysis.pairing.matching_files`);
         by default BBBC008's hand-corrected masks, found in the manifest.
     diameter : float, optional
         As for :func:`count_nuclei`; only the nuclei channel is rescaled.

@@ -98,16 +98,16 @@ def test_channel_role_missing_from_every_name(tmp_path):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 5)
 
 
-def test_truth_files_are_matched_by_plate_well_field_and_channel(tmp_path):
+def test_files_of_a_channel_are_matched_by_plate_well_and_field(tmp_path):
     images = touch(
         tmp_path / "images", "P1_D03f00d0.tif", "P1_D03f00d2.tif", "P1_E04f00d0.tif", "P1_E04f00d2.tif"
     )
     masks = touch(tmp_path / "masks", "P1_E04f00d0.tif", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
     found = pairing.pair_channels(images, EXAMPLE_HUMAN, 0, 2)
-    truth = pairing.truth_files(masks, found, "nuclei", 0, EXAMPLE_HUMAN)
+    truth = pairing.matching_files(masks, found, "nuclei", 0, EXAMPLE_HUMAN)
     assert {image.name: mask.parent.name + "/" + mask.name for image, mask in truth.items()} == {
         "P1_D03f00d0.tif": "masks/P1_D03f00d0.tif",
         "P1_E04f00d0.tif": "masks/P1_E04f00d0.tif",
     }
     with pytest.raises(AnalysisError, match=r"P1_E04f00d2\.tif: no mask of the same plate, well and field"):
-        pairing.truth_files(masks, found, "actin", 2, EXAMPLE_HUMAN)
+        pairing.matching_files(masks, found, "actin", 2, EXAMPLE_HUMAN)
