@@ -17,13 +17,16 @@ field of the run, and ``OUT/_SUCCESS`` marks a run in which none failed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -232,6 +235,74 @@ def _client(workers: int | None, scheduler: str | None):
             silence_logs=logging.CRITICAL,
         )
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tuple[str, list]]:
+    """A ``dask scheduler`` and ``dask worker`` processes on this machine, as a cluster runs them.
+
+    The scheduler listens on an ephemeral port of 127.0.0.1; each worker
+    has one thread and no nanny, so its process is the one that computes.
+    Everything is stopped on leaving the context. For trying
+    ``measure --scheduler`` on one machine, and for the tests and
+    benchmarks that do.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A scratch folder: the scheduler file and the workers' spill space.
+    workers : int
+        Number of worker processes.
+
+    Yields
+    ------
+    address : str
+        The scheduler's address, e.g. ``tcp://127.0.0.1:40211``.
+    processes : list of subprocess.Popen
+        The worker processes.
+
+    Raises
+    ------
+    AnalysisError
+        If the scheduler or the workers are not up within a minute.
+    """
+    from dask.distributed import Client
+
+    dask = str(Path(sys.executable).parent / "dask")
+    folder = Path(folder)
+    info = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", info],
+        **quiet,
+    )
+    started = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (info.is_file() and info.stat().st_size):
+            if time.monotonic() > deadline or scheduler.poll() is not None:
+                raise AnalysisError(info, "the dask scheduler did not start")
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        for _ in range(workers):
+            started.append(
+                subprocess.Popen(
+                    [dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+                    + ["--host", "127.0.0.1"],
+                    **quiet,
+                )
+            )
+        with Client(address, timeout="30s") as client:
+            try:
+                client.wait_for_workers(workers, timeout=60)
+            except TimeoutError:
+                raise AnalysisError(address, f"{workers} dask workers did not start") from None
+        yield address, started
+    finally:
+        for process in [*reversed(started), scheduler]:
+            process.terminate()
+        for process in [*started, scheduler]:
+            process.wait(timeout=60)
 
 
 def run_screen(

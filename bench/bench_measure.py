@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import numpy as np
 import psutil
 import tifffile
 
-from analysis import data, images
+from analysis import data, images, screen
 
 
 def _measure(out: Path, *options: str) -> float:
@@ -77,53 +76,12 @@ def synthetic_screen(folder: Path, n_fields: int) -> None:
 
 
 def on_a_scheduler(n_fields: int) -> None:
-    dask = str(Path(sys.executable).parent / "dask")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         folder = tmp / "screen"
         folder.mkdir()
         synthetic_screen(folder, n_fields)
-        info = tmp / "scheduler.json"
-        scheduler = subprocess.Popen(
-            [
-                dask,
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                str(info),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        workers = []
-        try:
-            while not (info.is_file() and info.stat().st_size):
-                time.sleep(0.1)
-            address = json.loads(info.read_text())["address"]
-            workers = [
-                subprocess.Popen(
-                    [
-                        dask,
-                        "worker",
-                        address,
-                        "--nthreads",
-                        "1",
-                        "--no-nanny",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    cwd=tmp,
-                )
-                for _ in range(2)
-            ]
-            time.sleep(5)
+        with screen.local_scheduler(tmp, workers=2) as (address, workers):
             out = tmp / "out"
             start = time.perf_counter()
             client = subprocess.Popen(
@@ -153,10 +111,6 @@ def on_a_scheduler(n_fields: int) -> None:
             summary = client.stderr.read().strip()
             if client.returncode:
                 raise SystemExit(summary)
-        finally:
-            for process in [*workers, scheduler]:
-                process.terminate()
-                process.wait(timeout=60)
     rate = n_fields / seconds
     print(f"{n_fields} fields through a scheduler and 2 workers: {seconds:.0f} s, {rate:.2f} fields/s")
     print(f"  {summary}")

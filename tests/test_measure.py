@@ -1,6 +1,5 @@
 """The measure command on dask.distributed: real processes, all on localhost."""
 
-import json
 import shutil
 import signal
 import subprocess
@@ -84,50 +83,8 @@ def test_two_workers_give_the_same_tables(one_worker, tmp_path):
 @pytest.fixture
 def scheduler_and_workers(tmp_path):
     """``dask scheduler`` and two ``dask worker`` processes on ephemeral ports."""
-    dask = str(Path(sys.executable).parent / "dask")
-    info = tmp_path / "scheduler.json"
-    processes = [
-        subprocess.Popen(
-            [
-                dask,
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                info,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    try:
-        for _ in range(300):
-            if info.is_file() and info.stat().st_size:
-                break
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
-        for _ in range(2):
-            processes.append(
-                subprocess.Popen(
-                    [dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    cwd=tmp_path,
-                )
-            )
-        from dask.distributed import Client
-
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
+    with screen.local_scheduler(tmp_path, workers=2) as (address, _):
         yield address
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
 
 
 def test_a_running_scheduler_gives_the_same_tables(one_worker, scheduler_and_workers, tmp_path):
