@@ -176,12 +176,9 @@ def worker_model(spec: str | None):
     TensorFlow is held to one thread: each worker is one thread, and the
     workers share the machine's cores.
     """
-    from .segment import load_model, quiet_native_stderr
+    from .segment import import_tensorflow, load_model
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with quiet_native_stderr():
-        import tensorflow as tf
-
+    tf = import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     return load_model(spec)

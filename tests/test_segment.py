@@ -1,5 +1,6 @@
 """Segmentation: model resolution, real StarDist inference, baseline, counts."""
 
+import gc
 import shutil
 
 import numpy as np
@@ -247,3 +248,20 @@ def test_fitting_to_the_foreground_keeps_objects_apart_and_follows_the_stain():
     np.testing.assert_array_equal(fitted > 0, image > 0)
     assert (fitted[image == 200] == 1).all()
     assert (fitted[image == 150] == 2).all()
+
+
+def test_long_lived_objects_are_frozen_and_the_collector_restored():
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    with segment.long_lived():
+        assert not gc.isenabled()
+        kept = [[] for _ in range(1000)]  # containers the collector tracks
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(kept)
+    gc.disable()
+    try:
+        with segment.long_lived():
+            pass
+        assert not gc.isenabled()  # a paused collector stays paused
+    finally:
+        gc.enable()
