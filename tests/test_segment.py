@@ -265,3 +265,17 @@ def test_long_lived_objects_are_frozen_and_the_collector_restored():
         assert not gc.isenabled()  # a paused collector stays paused
     finally:
         gc.enable()
+
+
+@pytest.mark.slow
+def test_the_direct_call_predicts_what_keras_predict_does():
+    model = segment.load_model()
+    keras_model = model.model.keras_model
+    rng = np.random.default_rng(0)
+    for shape in ((1, 64, 96, 1), (1, 128, 64, 1)):  # two sizes: the trace is generalised
+        batch = rng.random(shape, dtype=np.float32)
+        direct = keras_model.predict(batch)
+        through_keras = type(keras_model).predict(keras_model, batch, verbose=0)
+        assert len(direct) == len(through_keras) == 2
+        for ours, theirs in zip(direct, through_keras, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
