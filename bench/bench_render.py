@@ -59,3 +59,7 @@ def main() -> None:
     with checkouts(args.baseline) as found:
         for name, checkout in found.items():
             print(summary(name, *render_times(checkout, args.repeats)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
