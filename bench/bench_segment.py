@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def _summary(seconds: list[float]) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     model = segment.load_model()
     fields = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
     factors = [segment.scale_for(model, field)[1] for field in fields]
