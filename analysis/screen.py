@@ -47,6 +47,8 @@ KEY = b"analysis.field_key"
 SUCCESS = "_SUCCESS"
 #: Seconds to wait for a scheduler given by address.
 CONNECT_TIMEOUT_S = 10
+#: Seconds a local scheduler or worker may take to stop before it is killed.
+STOP_TIMEOUT_S = 10
 
 
 def package_version() -> str:
@@ -240,7 +242,8 @@ def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tup
 
     The scheduler listens on an ephemeral port of 127.0.0.1; each worker
     has one thread and no nanny, so its process is the one that computes.
-    Everything is stopped on leaving the context. For trying
+    Everything is stopped on leaving the context (killed if it takes
+    longer than :data:`STOP_TIMEOUT_S`). For trying
     ``measure --scheduler`` on one machine, and for the tests and
     benchmarks that do.
 
@@ -299,7 +302,11 @@ def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tup
         for process in [*reversed(started), scheduler]:
             process.terminate()
         for process in [*started, scheduler]:
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:  # a worker still closing down: stop it for good
+                process.kill()
+                process.wait()
 
 
 def run_screen(
