@@ -85,9 +85,13 @@ def _positive(text: str) -> float:
 
 
 def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    try:
+        value = int(text)
+    except ValueError:  # 'two', '²', '1.5'
+        value = 0
+    if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
+    return value
 
 
 def _add_diameter_option(command: argparse.ArgumentParser) -> None:

@@ -312,6 +312,8 @@ def test_report_truth_without_masks_for_the_images(tmp_path):
         (["count", "--nucleus-diameter", "inf"], "'inf' is not a positive number"),
         (["measure", "--workers", "0"], "'0' is not a positive whole number"),
         (["measure", "--workers", "two"], "'two' is not a positive whole number"),
+        (["measure", "--workers", "²"], "'²' is not a positive whole number"),
+        (["measure", "--workers", "-3"], "'-3' is not a positive whole number"),
     ],
 )
 def test_bad_numbers_are_one_line(tmp_path, options, problem):
