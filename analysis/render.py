@@ -59,6 +59,14 @@ PDF_NAME = "lesson.pdf"
 #: File in the output folder recording what the site was built from (:func:`site_key`).
 STAMP = ".render-stamp"
 CELL_TIMEOUT_S = 900
+#: Thread-pool sizes of OpenMP, BLAS and TensorFlow, set for each kernel.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 _INLINE = re.compile(r"`\{python\}\s+([^`]+?)\s*`")
 _INCLUDE = re.compile(r"^\{\{<[ \t]*include[ \t]+(\S+)[ \t]*>\}\}[ \t]*$", re.MULTILINE)
@@ -476,6 +484,11 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool) -> None:
 def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     """Execute every page with code, several kernels at once.
 
+    One kernel runs per core at most. Each kernel's OpenMP, BLAS and
+    TensorFlow thread pools (:data:`THREAD_VARIABLES`) get its share of the
+    cores, so kernels side by side do not compete for them; a variable
+    already set in the environment is kept.
+
     ``execute.freeze`` of ``_quarto.yml`` decides whether cached results
     are reused (``auto``, the default, or ``true``) or every page runs
     (``false``); ``force`` always runs. ``execute.warning: false`` hides
@@ -492,19 +505,22 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     reuse = not force and options.get("freeze", "auto") is not False
     files = dependency_files(project.root)
     cache = cache_dir(project.root)
-    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    if options.get("warning", True) is False:
-        env["PYTHONWARNINGS"] = "ignore"
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     # The pages with the most code first: the longest then runs from the start.
     runnable = sorted(
         (page for page in pages if page.executes),
         key=lambda page: -sum(cell.cell_type == "code" for cell in page.notebook.cells),
     )
+    cores = os.cpu_count() or 1
+    kernels = max(1, min(len(runnable), cores))
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env |= {name: str(max(1, cores // kernels)) for name in THREAD_VARIABLES if name not in os.environ}
+    if options.get("warning", True) is False:
+        env["PYTHONWARNINGS"] = "ignore"
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, min(len(runnable), os.cpu_count() or 1))) as pool:
+        with ThreadPoolExecutor(max_workers=kernels) as pool:
             jobs = [
                 pool.submit(
                     _execute_page, page, cache_key(page.notebook, [*files, *page.inputs]), cache, reuse

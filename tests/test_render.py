@@ -298,6 +298,29 @@ def test_cache_key_follows_cells_and_files(tmp_path):
     assert render.cache_key(notebook, [image, weights]) != key
 
 
+def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "project")
+    (root / "site" / "index.qmd").write_text(PAGE)  # two pages with code
+    project = render.read_project(root)
+    pages = [render.Page(path, *render.read_qmd(path)) for path in project.pages]
+    seen = []
+
+    def execute(notebook, qmd):
+        seen.append({name: os.environ.get(name) for name in render.THREAD_VARIABLES})
+        return nbformat.v4.new_notebook()
+
+    monkeypatch.setattr(render, "execute", execute)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setenv(render.CACHE_ENV, str(tmp_path / "cache"))
+    for name in render.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the caller's choice stays
+    render.execute_pages(pages, project, force=True)
+    shares = {name: "2" for name in render.THREAD_VARIABLES} | {"MKL_NUM_THREADS": "3"}
+    assert seen == [shares, shares]  # 4 cores, 2 kernels
+    assert "OMP_NUM_THREADS" not in os.environ  # restored afterwards
+
+
 def test_dependencies_include_the_lock_file():
     assert "requirements.lock" in [path.name for path in render.dependency_files()]
 
