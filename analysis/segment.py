@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import io
 import math
 import os
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,8 @@ PUBLISHED_ENV = "STARDIST_VERSATILE_FLUO"
 METHODS = ("stardist", "stardist-li", "watershed", "otsu", "li")
 #: Gaussian sigma (pixels) applied before the Otsu threshold of the baseline.
 BASELINE_SMOOTHING = 1.0
+#: Bytes of recent predictions a loaded model keeps (:func:`predict_labels`).
+RECENT_BYTES = 64 * 2**20
 
 
 @contextlib.contextmanager
@@ -131,6 +134,9 @@ class LoadedModel:
         The reference diameter (pixels) recorded in the folder's
         ``scale.json`` (:mod:`analysis.scale`); ``None`` when there is none,
         and images are then predicted at their own scale.
+    recent : dict
+        The latest predictions (:func:`predict_labels`), at most
+        :data:`RECENT_BYTES` of labels, oldest dropped first.
     """
 
     model: object
@@ -138,6 +144,7 @@ class LoadedModel:
     folder: Path
     weights_sha256: str
     nucleus_diameter: float | None = None
+    recent: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _published_folder() -> Path:
@@ -309,7 +316,10 @@ def predict_labels(
     back to the original grid (nearest neighbour). Images larger than
     ``tile_size`` on a side are predicted tile by tile (StarDist's
     ``n_tiles``, each tile with the network's context around it), so memory
-    stays bounded; the objects are then chosen on the whole image.
+    stays bounded; the objects are then chosen on the whole image. An
+    image the model has just predicted (same pixels, scale, tiles and
+    thresholds) is not predicted again: its result is kept in
+    ``model.recent``.
 
     Parameters
     ----------
@@ -330,6 +340,29 @@ def predict_labels(
         (row, col) of each object's star centre on the original grid, in
         label order.
     """
+    pixels = np.ascontiguousarray(image)
+    key = (
+        hashlib.blake2b(pixels).hexdigest(),
+        pixels.shape,
+        pixels.dtype.str,
+        scale,
+        tile_size,
+        tuple(model.model.thresholds),
+    )
+    if key in model.recent:
+        labels, centres = model.recent[key]
+        return labels.copy(), centres.copy()
+    labels, centres = _predict(model, image, scale, tile_size)
+    model.recent[key] = labels.copy(), centres.copy()
+    while sum(kept.nbytes for kept, _ in model.recent.values()) > RECENT_BYTES:
+        del model.recent[next(iter(model.recent))]
+    return labels, centres
+
+
+def _predict(
+    model: LoadedModel, image: np.ndarray, scale: float, tile_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict_labels` without the memory of recent predictions."""
     resampled = image if scale == 1 else rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
     tiles = n_tiles(resampled.shape, tile_size)
     labels, details = model.model.predict_instances(

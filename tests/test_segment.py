@@ -2,6 +2,7 @@
 
 import gc
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 import tifffile
 from conftest import assert_clean_failure, run_cli
 from skimage.draw import disk
+from skimage.measure import label
 
 from analysis import data, images, segment
 from analysis.errors import AnalysisError
@@ -30,10 +32,49 @@ def test_project_model_is_the_committed_one(model):
 
 def test_inference_is_deterministic(model, first_pair):
     first, centres = segment.predict_labels(model, first_pair[0])
+    model.recent.clear()  # predicted afresh, not recalled
     second, _ = segment.predict_labels(model, first_pair[0])
     np.testing.assert_array_equal(first, second)
     assert first.shape == (512, 512)
     assert len(centres) > 100
+
+
+class CountingNetwork:
+    """Stands in for StarDist2D: objects are the bright blobs; calls are counted."""
+
+    def __init__(self):
+        self.thresholds = (0.5, 0.4)
+        self.calls = 0
+
+    def predict_instances(self, image, n_tiles=None, verbose=False):
+        self.calls += 1
+        labels = label(image > 0.5)
+        return labels, {"points": np.zeros((labels.max(), 2))}
+
+
+def test_an_image_just_predicted_is_recalled_not_predicted_again(monkeypatch):
+    network = CountingNetwork()
+    model = segment.LoadedModel(network, "counting", Path("."), "0")
+    image = np.zeros((64, 64), np.uint8)
+    image[4:12, 4:12] = 200
+    first, _ = segment.predict_labels(model, image)
+    first[:] = 7  # the caller's array is its own
+    again, _ = segment.predict_labels(model, image)
+    assert network.calls == 1
+    assert again.max() == 1
+    image[30:40, 30:40] = 200  # other pixels
+    assert segment.predict_labels(model, image)[0].max() == 2
+    network.thresholds = (0.6, 0.4)  # other thresholds
+    segment.predict_labels(model, image)
+    segment.predict_labels(model, image, scale=2.0)  # another scale
+    segment.predict_labels(model, image, tile_size=32)  # other tiles
+    assert network.calls == 5
+    monkeypatch.setattr(segment, "RECENT_BYTES", 2 * first.nbytes)
+    segment.predict_labels(model, np.fliplr(image))  # the oldest are dropped to make room
+    assert network.calls == 6
+    assert sum(kept.nbytes for kept, _ in model.recent.values()) <= 2 * first.nbytes
+    segment.predict_labels(model, np.fliplr(image))
+    assert network.calls == 6
 
 
 def test_split_touching_separates_two_discs():
