@@ -3,7 +3,10 @@
 1. The 12 BBBC008 fields with a LocalCluster of 1 and of 2 workers, process
    start, cluster start and model loading included: median of ``--repeats``
    runs each, and their ratio.
-2. A synthetic screen of ``--fields`` fields (default 576): the 12 real
+2. The same on a scheduler with 1 and one with 2 workers that are already
+   running and hold the model (:func:`warm_ratio`): the client's process
+   is all that each run starts.
+3. A synthetic screen of ``--fields`` fields (default 576): the 12 real
    fields flipped and rotated (8 ways) and copied under new plate names into
    a temporary folder, measured through a ``dask scheduler`` and two
    ``dask worker`` processes that this script starts. It reports fields per
@@ -17,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -55,6 +59,35 @@ def workers_ratio(repeats: int) -> None:
             f"(runs: {', '.join(f'{t:.1f}' for t in times)})"
         )
     print(f"speed-up of 2 workers over 1: {seconds[1] / seconds[2]:.2f}x")
+
+
+def warm_ratio(repeats: int) -> None:
+    """The 12 fields on running workers that already hold the model, 1 against 2.
+
+    A ``dask scheduler`` with one worker and another with two stay up
+    throughout; each is warmed by one run, then ``measure --force`` runs
+    are taken on them in turn. What remains fixed is the client's process.
+    """
+    runs = {1: [], 2: []}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as clusters:
+        addresses = {}
+        for workers in runs:
+            folder = Path(tmp) / f"cluster{workers}"
+            folder.mkdir()
+            addresses[workers] = clusters.enter_context(screen.local_scheduler(folder, workers))[0]
+            # The first run: every worker loads the model.
+            _measure(Path(tmp) / f"w{workers}", "--scheduler", addresses[workers])
+        for _ in range(repeats):
+            for workers in runs:
+                out = Path(tmp) / f"w{workers}"
+                runs[workers].append(_measure(out, "--scheduler", addresses[workers], "--force"))
+    seconds = {workers: statistics.median(times) for workers, times in runs.items()}
+    for workers, times in runs.items():
+        print(
+            f"12 fields, {workers} running worker(s) holding the model: median {seconds[workers]:.1f} s "
+            f"(runs: {', '.join(f'{t:.1f}' for t in times)})"
+        )
+    print(f"speed-up of 2 running workers over 1: {seconds[1] / seconds[2]:.2f}x")
 
 
 def synthetic_screen(folder: Path, n_fields: int) -> None:
@@ -135,6 +168,7 @@ def main() -> None:
     parser.add_argument("--fields", type=int, default=576, help="0: the 12 fields only")
     args = parser.parse_args()
     workers_ratio(args.repeats)
+    warm_ratio(args.repeats)
     if args.fields:
         on_a_scheduler(args.fields)
 

@@ -27,7 +27,7 @@ from analysis import cluster, data, explore, figures
 try:
     from analysis.images import load_pair
 except ImportError:  # older revisions read images in analysis.data
-    from baseline import checkouts, child_env, parse_args
+    from analysis.data import load_pair
 
 nuclei, actin = load_pair(data.dataset_pairs()[0])
 counts = [explore.intensity_histogram(c) for c in (nuclei, actin)]
