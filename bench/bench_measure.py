@@ -65,22 +65,30 @@ def warm_ratio(repeats: int) -> None:
     """The 12 fields on running workers that already hold the model, 1 against 2.
 
     A ``dask scheduler`` with one worker and another with two stay up
-    throughout; each is warmed by one run, then ``measure --force`` runs
-    are taken on them in turn. What remains fixed is the client's process.
+    throughout; each is warmed by one run on the fields as they are. Then
+    the runs are taken on them in turn, each on the fields turned another
+    way (new pixels: nothing a worker predicted before can be recalled).
+    What remains fixed is the client's process.
     """
     runs = {1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as clusters:
+        tmp = Path(tmp)
         addresses = {}
         for workers in runs:
-            folder = Path(tmp) / f"cluster{workers}"
+            folder = tmp / f"cluster{workers}"
             folder.mkdir()
             addresses[workers] = clusters.enter_context(screen.local_scheduler(folder, workers))[0]
             # The first run: every worker loads the model.
-            _measure(Path(tmp) / f"w{workers}", "--scheduler", addresses[workers])
-        for _ in range(repeats):
+            _measure(tmp / f"warm{workers}", "--scheduler", addresses[workers])
+        for r in range(repeats):
+            fields = tmp / f"turn{r}"
+            fields.mkdir()
+            oriented_fields(fields, turn=1 + r % 7, plate=0)
             for workers in runs:
-                out = Path(tmp) / f"w{workers}"
-                runs[workers].append(_measure(out, "--scheduler", addresses[workers], "--force"))
+                out = tmp / f"w{workers}-{r}"
+                runs[workers].append(
+                    _measure(out, "--images", str(fields), "--scheduler", addresses[workers])
+                )
     seconds = {workers: statistics.median(times) for workers, times in runs.items()}
     for workers, times in runs.items():
         print(
@@ -90,23 +98,20 @@ def warm_ratio(repeats: int) -> None:
     print(f"speed-up of 2 running workers over 1: {seconds[1] / seconds[2]:.2f}x")
 
 
+def oriented_fields(folder: Path, turn: int, plate: int, count: int = 12) -> None:
+    """The first ``count`` of the 12 fields turned one of 8 ways (0: as they are), under a new plate."""
+    for pair in data.dataset_pairs()[:count]:
+        for channel, path in ((1, pair.nuclei), (3, pair.actin)):
+            image = np.rot90(images.load_image(path), turn % 4)
+            image = np.fliplr(image) if turn >= 4 else image
+            name = f"SYN{plate:03d}T{turn}_{pair.well}f00d0_slice{pair.field}_channel{channel}.tif"
+            tifffile.imwrite(folder / name, np.ascontiguousarray(image))
+
+
 def synthetic_screen(folder: Path, n_fields: int) -> None:
     """The 12 fields in 8 orientations, under as many plate names as it takes."""
-    pairs = data.dataset_pairs()
-    made = 0
-    plate = 0
-    while made < n_fields:
-        for turn in range(8):
-            for pair in pairs:
-                if made == n_fields:
-                    return
-                for channel, path in ((1, pair.nuclei), (3, pair.actin)):
-                    image = np.rot90(images.load_image(path), turn % 4)
-                    image = np.fliplr(image) if turn >= 4 else image
-                    name = f"SYN{plate:03d}T{turn}_{pair.well}f00d0_slice{pair.field}_channel{channel}.tif"
-                    tifffile.imwrite(folder / name, np.ascontiguousarray(image))
-                made += 1
-        plate += 1
+    for made in range(0, n_fields, 12):
+        oriented_fields(folder, turn=made // 12 % 8, plate=made // 96, count=min(12, n_fields - made))
 
 
 def on_a_scheduler(n_fields: int) -> None:
