@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from analysis import figures
+from analysis import explore, figures
 
 
 def scores(methods):
@@ -37,3 +37,13 @@ def test_segmentation_panels_are_titled_by_the_caller():
     )
     assert [ax.get_title() for ax in fig.axes] == ["actin (channel 3)", "1 nucleus"]
     assert [text.get_text() for text in fig.axes[1].texts] == ["1"]
+
+
+def test_the_scatter_draws_each_distinct_pixel_pair_once():
+    first = np.array([[0, 0, 255], [3, 3, 0]], np.uint8)
+    second = np.array([[5, 5, 1], [0, 0, 5]], np.uint8)
+    counts, edges = explore.histogram_2d(first, second)
+    density = np.full((256, 256), 1e-6)
+    density[100:150, 100:150] = 1e-2
+    fig = figures.plot_pixel_pairs(first, second, counts, edges, density)
+    np.testing.assert_array_equal(fig.axes[0].collections[0].get_offsets(), [[0, 5], [3, 0], [255, 1]])
