@@ -1,9 +1,11 @@
 """The measure command on dask.distributed: real processes, all on localhost."""
 
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,6 +93,24 @@ def test_a_running_scheduler_gives_the_same_tables(one_worker, scheduler_and_wor
     out = tmp_path / "remote"
     measured(out, "--scheduler", scheduler_and_workers)
     assert_same_tables(one_worker, out)
+
+
+def test_a_worker_that_does_not_stop_is_killed(tmp_path, monkeypatch):
+    monkeypatch.setattr(screen, "STOP_TIMEOUT_S", 1)
+    rescued = threading.Event()
+
+    def rescue(pid):
+        """Without the kill the stop would wait for ever: the test then kills the worker itself."""
+        rescued.set()
+        os.kill(pid, signal.SIGKILL)
+
+    with screen.local_scheduler(tmp_path, workers=1) as (_, workers):
+        os.kill(workers[0].pid, signal.SIGSTOP)  # held: the request to stop stays pending
+        watchdog = threading.Timer(30, rescue, (workers[0].pid,))
+        watchdog.start()
+    watchdog.cancel()
+    assert workers[0].returncode == -signal.SIGKILL
+    assert not rescued.is_set()
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
