@@ -7,9 +7,10 @@
    running and hold the model (:func:`warm_ratio`): the client's process
    is all that each run starts.
 3. A synthetic screen of ``--fields`` fields (default 576): the 12 real
-   fields flipped and rotated (8 ways) and copied under new plate names into
-   a temporary folder, measured through a ``dask scheduler`` and two
-   ``dask worker`` processes that this script starts. It reports fields per
+   fields flipped and rotated (8 ways), rolled by a shift of each plate's
+   own and copied under new plate names into a temporary folder, measured
+   through a ``dask scheduler`` and two ``dask worker`` processes that this
+   script starts. It reports fields per
    second, each worker's resident memory (peak over the first and the second
    half of the run, to show whether it grows with the screen) and the
    projected time of a 10,000-field screen on N such machines.
@@ -45,6 +46,17 @@ def _measure(out: Path, *options: str) -> float:
     return time.perf_counter() - start
 
 
+def _report(runs: dict[int, list[float]], workers_are: str) -> None:
+    """Median seconds of each number of workers, and the speed-up of 2 over 1."""
+    seconds = {workers: statistics.median(times) for workers, times in runs.items()}
+    for workers, times in runs.items():
+        print(
+            f"12 fields, {workers} {workers_are}: median {seconds[workers]:.1f} s "
+            f"(runs: {', '.join(f'{t:.1f}' for t in times)})"
+        )
+    print(f"speed-up of 2 over 1: {seconds[1] / seconds[2]:.2f}x")
+
+
 def workers_ratio(repeats: int) -> None:
     """Runs of 1 and 2 workers taken in turn, so that a change in the machine's load hits both."""
     runs = {1: [], 2: []}
@@ -52,13 +64,7 @@ def workers_ratio(repeats: int) -> None:
         for r in range(repeats):
             for workers in runs:
                 runs[workers].append(_measure(Path(tmp) / f"w{workers}-{r}", "--workers", str(workers)))
-    seconds = {workers: statistics.median(times) for workers, times in runs.items()}
-    for workers, times in runs.items():
-        print(
-            f"12 fields, {workers} worker(s): median {seconds[workers]:.1f} s "
-            f"(runs: {', '.join(f'{t:.1f}' for t in times)})"
-        )
-    print(f"speed-up of 2 workers over 1: {seconds[1] / seconds[2]:.2f}x")
+    _report(runs, "worker(s)")
 
 
 def warm_ratio(repeats: int) -> None:
@@ -89,21 +95,21 @@ def warm_ratio(repeats: int) -> None:
                 runs[workers].append(
                     _measure(out, "--images", str(fields), "--scheduler", addresses[workers])
                 )
-    seconds = {workers: statistics.median(times) for workers, times in runs.items()}
-    for workers, times in runs.items():
-        print(
-            f"12 fields, {workers} running worker(s) holding the model: median {seconds[workers]:.1f} s "
-            f"(runs: {', '.join(f'{t:.1f}' for t in times)})"
-        )
-    print(f"speed-up of 2 running workers over 1: {seconds[1] / seconds[2]:.2f}x")
+    _report(runs, "running worker(s) holding the model")
 
 
 def oriented_fields(folder: Path, turn: int, plate: int, count: int = 12) -> None:
-    """The first ``count`` of the 12 fields turned one of 8 ways (0: as they are), under a new plate."""
+    """The first ``count`` of the 12 fields turned one of 8 ways (0: as they are), under a new plate.
+
+    Each plate's fields are also rolled (shifted with wrap-around) by their
+    own amount, so that no two fields of a screen share their pixels and no
+    worker can recall a prediction (:func:`analysis.segment.predict_labels`).
+    """
     for pair in data.dataset_pairs()[:count]:
         for channel, path in ((1, pair.nuclei), (3, pair.actin)):
             image = np.rot90(images.load_image(path), turn % 4)
             image = np.fliplr(image) if turn >= 4 else image
+            image = np.roll(image, (37 * plate, 53 * plate), axis=(0, 1))
             name = f"SYN{plate:03d}T{turn}_{pair.well}f00d0_slice{pair.field}_channel{channel}.tif"
             tifffile.imwrite(folder / name, np.ascontiguousarray(image))
 
