@@ -89,7 +89,7 @@ def warm_ratio(repeats: int) -> None:
         for r in range(repeats):
             fields = tmp / f"turn{r}"
             fields.mkdir()
-            oriented_fields(fields, turn=1 + r % 7, plate=0)
+            oriented_fields(fields, turn=1 + r % 7, plate=r // 7)  # a new roll once the turns are used
             for workers in runs:
                 out = tmp / f"w{workers}-{r}"
                 runs[workers].append(
