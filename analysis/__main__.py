@@ -520,8 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         left as they were.
     """
     signal.signal(signal.SIGTERM, _terminate)
-    args = build_parser().parse_args(argv)
-    try:
+    try:  # the parser imports the analysis modules: an interrupt may come during that too
+        args = build_parser().parse_args(argv)
         args.run(args)
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)

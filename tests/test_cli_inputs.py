@@ -12,6 +12,7 @@ import pytest
 import tifffile
 from conftest import assert_clean_failure, run_cli
 
+from analysis import __main__ as cli
 from analysis import data, pipeline
 
 NAME = "AS_09125_050116000001_{well}f00d0_slice{field}_channel{channel}.tif"
@@ -226,9 +227,28 @@ def test_terminated_count_writes_nothing(tmp_path, pairs):
     assert child.poll() is None, "the count ended before it could be interrupted"
     child.send_signal(signal.SIGTERM)
     _, stderr = child.communicate(timeout=120)
-    assert child.returncode == 143
+    assert child.returncode == 143, stderr
     assert stderr.strip() == "interrupted"
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, cli.Terminated], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_while_starting(monkeypatch, capsys, stop):
+    # The parser imports the analysis modules, which takes seconds on a busy
+    # machine: an interrupt then ends the run like any other, without a traceback.
+    def importing():
+        raise stop
+
+    monkeypatch.setattr(cli, "build_parser", importing)
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        status = cli.main(["summary"])
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt escaped main")
+    finally:
+        signal.signal(signal.SIGTERM, handler)  # main installs its own
+    assert status == 128 + (signal.SIGTERM if stop is cli.Terminated else signal.SIGINT)
+    assert capsys.readouterr().err == "interrupted\n"
 
 
 def naming(tmp_path, *options):
