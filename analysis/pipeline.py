@@ -128,16 +128,19 @@ def validate_segmentation(
     DataFrame
         One row per image and method: ``image``, ``well``, ``field``,
         ``channel``, ``method`` and the scores of
-        :func:`analysis.validate.score`.
+        :func:`analysis.validate.score` (on the actin channel without
+        derived instances: ``n_truth_instances`` and ``count_error`` are NaN).
     """
     rows = []
     for pair in tqdm(pairs, desc="validate", unit="image", disable=None):
         path = getattr(pair, channel)
         image = load_image(path)
         mask = load_mask(truth[path] if truth is not None else foreground_path(path))
-        truth_instances = split_touching(mask)
-        # The scale is a nucleus size: the actin channel is segmented as it is.
-        factor = scale_for(model, image, diameter)[1] if channel == "nuclei" else 1.0
+        # The split rule and the scale are made for nuclei: the actin channel is
+        # segmented as it is, and its masks give no count to compare.
+        nuclei = channel == "nuclei"
+        truth_instances = split_touching(mask) if nuclei else None
+        factor = scale_for(model, image, diameter)[1] if nuclei else 1.0
         for method, labels in segment_all(image, methods, model, factor).items():
             rows.append(
                 {

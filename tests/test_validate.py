@@ -59,6 +59,8 @@ def test_nuclei_model_on_actin(pairs, dataframe_regression):
     nuclei = validate_segmentation(pairs[:1], ["stardist"], segment.load_model())
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
+    # The nuclei's split rule does not fit the actin masks: no count to compare.
+    assert table[["n_truth_instances", "count_error"]].isna().all().all()
     dataframe_regression.check(
         table[["image", "dice", "iou", "area_ratio", "n_predicted"]],
         default_tolerance={"atol": DICE_ATOL, "rtol": 0},
