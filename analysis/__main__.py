@@ -16,8 +16,21 @@ from .errors import AnalysisError
 VALIDATE_METHODS = ["stardist", "stardist-li", "watershed", "otsu", "li"]
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT (Ctrl-C) as its own type.
+
+    Python ends a process by SIGINT, whatever the exit status it was given,
+    once a plain KeyboardInterrupt has escaped code that some libraries run
+    while they are imported; a subclass does not trip that.
+    """
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like an interrupt so that temporary files are removed."""
+
+
+def _interrupt(signum, frame) -> None:
+    raise Interrupted
 
 
 def _terminate(signum, frame) -> None:
@@ -519,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         (Ctrl-C, SIGINT) and 143 after SIGTERM, with the previous outputs
         left as they were.
     """
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _terminate)
     try:  # the parser imports the analysis modules: an interrupt may come during that too
         args = build_parser().parse_args(argv)

@@ -23,8 +23,10 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -210,30 +212,66 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _client(workers: int | None, scheduler: str | None):
-    """A dask client on a new LocalCluster or on the scheduler at ``scheduler``."""
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then act on them as usual.
+
+    A ``LocalCluster`` interrupted while it starts is referred to by nothing
+    that could close it; it then fails at exit with a traceback. Held, the
+    interrupt comes once the cluster is up and can be closed. Outside the
+    main thread, where no handler can be set, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in numbers}
+    held = []
+    for number in numbers:
+        signal.signal(number, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if held:
+        handler = previous[held[0]]
+        if callable(handler):
+            handler(held[0], None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(held[0])
+
+
+@contextlib.contextmanager
+def _client(workers: int | None, scheduler: str | None) -> Iterator:
+    """A dask client on a new LocalCluster or on the scheduler at ``scheduler``; both closed on leaving."""
     import dask
     from dask.distributed import Client, LocalCluster
 
     for name in ("distributed", "tornado"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    if scheduler:
-        try:
-            return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
-        except (OSError, TimeoutError, ValueError) as error:
-            raise AnalysisError(
-                scheduler, f"cannot reach the dask scheduler ({_first_line(error)})"
-            ) from None
-    # A field is retried once; a worker lost twice under a task fails it too.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # any free port: never a clash with another run
-            silence_logs=logging.CRITICAL,
-        )
-    return Client(cluster), cluster
+    with contextlib.ExitStack() as opened:
+        if scheduler:
+            try:
+                client = opened.enter_context(Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"))
+            except (OSError, TimeoutError, ValueError) as error:
+                raise AnalysisError(
+                    scheduler, f"cannot reach the dask scheduler ({_first_line(error)})"
+                ) from None
+        else:
+            # A field is retried once; a worker lost twice under a task fails it too.
+            with _interrupts_held(), dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                cluster = opened.enter_context(
+                    LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",  # any free port: never a clash with another run
+                        silence_logs=logging.CRITICAL,
+                    )
+                )
+                client = opened.enter_context(Client(cluster))
+        yield client
 
 
 @contextlib.contextmanager
@@ -367,8 +405,7 @@ def run_screen(
     status = {images.name: "reused" for images in fields}
     failures = []
     if todo:
-        client, cluster = _client(workers, scheduler)
-        try:
+        with _client(workers, scheduler) as client:
             futures = {
                 client.submit(measure_task, images, settings, model_spec, retries=1, pure=False): images
                 for images in todo
@@ -395,10 +432,6 @@ def run_screen(
                     continue
                 write_parts(out, images, tables, keys[images.name])
                 status[images.name] = "computed"
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     manifest = pd.DataFrame(
         [
             {

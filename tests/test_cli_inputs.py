@@ -240,14 +240,40 @@ def test_interrupt_while_starting(monkeypatch, capsys, stop):
         raise stop
 
     monkeypatch.setattr(cli, "build_parser", importing)
-    handler = signal.getsignal(signal.SIGTERM)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         status = cli.main(["summary"])
     except KeyboardInterrupt:
         pytest.fail("the interrupt escaped main")
     finally:
-        signal.signal(signal.SIGTERM, handler)  # main installs its own
+        for number, handler in handlers.items():  # main installs its own
+            signal.signal(number, handler)
     assert status == 128 + (signal.SIGTERM if stop is cli.Terminated else signal.SIGINT)
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys):
+    # A plain KeyboardInterrupt that escapes code run by PyRun_String (as some
+    # libraries do while imported) makes Python end by SIGINT at exit,
+    # whatever status main returned; main's own subclass does not.
+    seen = []
+
+    def starting():
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt as stop:
+            seen.append(type(stop))
+            raise
+
+    monkeypatch.setattr(cli, "build_parser", starting)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        status = cli.main(["summary"])
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert seen == [cli.Interrupted]
+    assert status == 130
     assert capsys.readouterr().err == "interrupted\n"
 
 

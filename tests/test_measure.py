@@ -113,6 +113,51 @@ def test_a_worker_that_does_not_stop_is_killed(tmp_path, monkeypatch):
     assert not rescued.is_set()
 
 
+class Stop(Exception):
+    """What the test's own SIGTERM handler raises."""
+
+
+def test_an_interrupt_while_the_cluster_starts_comes_once_it_can_be_closed(monkeypatch):
+    import dask.distributed
+
+    events = []
+
+    class Cluster:
+        """Stands in for LocalCluster; the interrupt comes while it starts."""
+
+        def __init__(self, **_options):
+            signal.raise_signal(signal.SIGTERM)
+            events.append("cluster started")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_exception):
+            events.append("cluster closed")
+
+    class Client(Cluster):
+        def __init__(self, _cluster):
+            events.append("client started")
+
+        def __exit__(self, *_exception):
+            events.append("client closed")
+
+    def stop(_number, _frame):
+        raise Stop
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", Cluster)
+    monkeypatch.setattr(dask.distributed, "Client", Client)
+    handler = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stop), screen._client(2, None):
+            events.append("work")
+        after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    assert events == ["cluster started", "client started", "client closed", "cluster closed"]
+    assert after is stop  # the handler before the cluster started, back in place
+
+
 def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
     out = tmp_path / "resumed"
     child = subprocess.Popen(
