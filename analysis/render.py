@@ -77,6 +77,8 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 _RUNNING: set = set()
 _LOCK = threading.Lock()
+#: Set by :func:`stop_kernels`: a page still starting stops before its first cell.
+_STOPPING = threading.Event()
 
 
 class RenderError(AnalysisError):
@@ -341,6 +343,16 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
+    def started(**_notebook) -> None:
+        # Only a kernel that is up may be killed: nbclient does not clean up after
+        # a kernel that dies while it starts, and fails at exit instead.
+        with _LOCK:
+            _RUNNING.add(client)
+
+    def stop_if_asked(**_cell) -> None:
+        if _STOPPING.is_set():  # its kernel was still starting when the others were killed
+            raise RenderError(qmd, "stopped: the render was interrupted or another page failed")
+
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
@@ -350,9 +362,9 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(qmd.parent)}},
         log=_QUIET,
+        on_notebook_start=started,
+        on_cell_start=stop_if_asked,
     )
-    with _LOCK:
-        _RUNNING.add(client)
     try:
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines
     except CellExecutionError as error:
@@ -384,7 +396,10 @@ def stop_kernels() -> None:
 
     Kernels run in sessions of their own, so an interrupt of this process
     does not reach them; their pages then end at once with a dead kernel.
+    A page whose kernel is still starting is left to start, and stops
+    before its first cell.
     """
+    _STOPPING.set()
     with _LOCK:
         clients = list(_RUNNING)
     for client in clients:
@@ -519,19 +534,21 @@ def execute_pages(pages: list[Page], project: Project, force: bool) -> None:
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
+    _STOPPING.clear()
     try:
         with ThreadPoolExecutor(max_workers=kernels) as pool:
-            jobs = [
-                pool.submit(
-                    _execute_page, page, cache_key(page.notebook, [*files, *page.inputs]), cache, reuse
-                )
-                for page in runnable
-            ]
-            try:
+            try:  # the keys take a moment to hash: the first pages start meanwhile
+                jobs = [
+                    pool.submit(
+                        _execute_page, page, cache_key(page.notebook, [*files, *page.inputs]), cache, reuse
+                    )
+                    for page in runnable
+                ]
                 for job in jobs:
                     job.result()
                     progress.update()
             except BaseException:  # an interrupt, or a failed page: stop the others
+                pool.shutdown(wait=False, cancel_futures=True)  # pages not started never start
                 stop_kernels()
                 raise
     finally:

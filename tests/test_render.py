@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import nbformat
@@ -319,6 +320,77 @@ def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
     shares = {name: "2" for name in render.THREAD_VARIABLES} | {"MKL_NUM_THREADS": "3"}
     assert seen == [shares, shares]  # 4 cores, 2 kernels
     assert "OMP_NUM_THREADS" not in os.environ  # restored afterwards
+
+
+def three_pages(tmp_path, monkeypatch, fail_first):
+    """A project's three pages with code, run one at a time (one core).
+
+    Each page runs until :func:`render.stop_kernels` is called, as a page's
+    kernel does until it is killed; with ``fail_first`` the first page
+    fails at once. Returns the pages, the project, the names of the pages
+    that started and the event that the stop sets.
+    """
+    root = make_project(tmp_path / "project")
+    for name in ("index", "second"):
+        (root / "site" / f"{name}.qmd").write_text(PAGE)
+    project = render.read_project(root)
+    pages = [render.Page(path, *render.read_qmd(path)) for path in sorted((root / "site").glob("*.qmd"))]
+    started, stopped = [], threading.Event()
+
+    def execute(notebook, qmd):
+        started.append(qmd.stem)
+        if fail_first and len(started) == 1:
+            raise render.RenderError(qmd, "cell failed")
+        assert stopped.wait(timeout=30), "the running page was never stopped"
+        raise render.RenderError(qmd, "the kernel died while executing the page")
+
+    monkeypatch.setattr(render, "execute", execute)
+    monkeypatch.setattr(render, "stop_kernels", stopped.set)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setenv(render.CACHE_ENV, str(tmp_path / "cache"))
+    return pages, project, started, stopped
+
+
+def test_after_a_failed_page_the_pages_not_started_never_start(tmp_path, monkeypatch):
+    pages, project, started, stopped = three_pages(tmp_path, monkeypatch, fail_first=True)
+    with pytest.raises(render.RenderError, match="cell failed"):
+        render.execute_pages(pages, project, force=True)
+    assert stopped.is_set()
+    # The one worker may have taken the second page before the stop; never the third.
+    assert 1 <= len(started) <= 2
+
+
+def test_an_interrupt_while_the_keys_are_hashed_stops_the_page_already_running(tmp_path, monkeypatch):
+    pages, project, started, stopped = three_pages(tmp_path, monkeypatch, fail_first=False)
+    keys = iter(["first", KeyboardInterrupt])
+
+    def cache_key(notebook, files):
+        key = next(keys)
+        if key is KeyboardInterrupt:  # Ctrl-C while the second page's key is hashed
+            raise key
+        return key
+
+    monkeypatch.setattr(render, "cache_key", cache_key)
+    with pytest.raises(KeyboardInterrupt):
+        render.execute_pages(pages, project, force=True)
+    assert stopped.is_set()
+    assert len(started) == 1
+
+
+def test_a_page_still_starting_when_the_kernels_are_stopped_runs_no_cell(tmp_path):
+    qmd = tmp_path / "page.qmd"
+    qmd.write_text("")
+    marker = tmp_path / "ran"
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(f"open({str(marker)!r}, 'w').close()")]
+    )
+    render.stop_kernels()  # no kernel is up yet: this page is asked to stop at its first cell
+    try:
+        with pytest.raises(render.RenderError, match="stopped"):
+            render.execute(notebook, qmd)
+    finally:
+        render._STOPPING.clear()
+    assert not marker.exists()
 
 
 def test_dependencies_include_the_lock_file():
