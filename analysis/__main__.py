@@ -323,10 +323,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
+    import shutil
     import time
 
+    from .output import atomic_folder
     from .segment import PROJECT_MODEL
-    from .train import TrainingSettings, train_model, write_model_card
+    from .train import CARD_FILE, TrainingSettings, train_model, write_model_card
 
     if args.model_dir:
         model_dir = args.model_dir
@@ -337,12 +339,18 @@ def cmd_train(args: argparse.Namespace) -> None:
     if (model_dir / "weights_best.h5").exists() and not args.overwrite:
         raise AnalysisError(model_dir, "already holds a trained model; pass --overwrite to retrain it")
     settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
-    record = train_model(settings, model_dir)
-    entry = (
-        f"{time.strftime('%Y-%m-%d')}: trained with `python -m analysis train` "
-        f"({settings.epochs} epochs x {settings.steps_per_epoch} steps, {record['train_seconds']:.0f} s)."
-    )
-    print(write_model_card(model_dir, entry))
+    # Trained beside the target and moved into place once its card is written:
+    # an interrupted or failed run leaves the folder as it was.
+    with atomic_folder(model_dir) as staged:
+        record = train_model(settings, staged)
+        if (model_dir / CARD_FILE).is_file():  # its History is carried on
+            shutil.copy2(model_dir / CARD_FILE, staged / CARD_FILE)
+        entry = (
+            f"{time.strftime('%Y-%m-%d')}: trained with `python -m analysis train` "
+            f"({settings.epochs} epochs x {settings.steps_per_epoch} steps, {record['train_seconds']:.0f} s)."
+        )
+        write_model_card(staged, entry)
+    print(model_dir / CARD_FILE)
 
 
 def cmd_report(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""Writing results so that a failure never leaves a half-written file."""
+"""Writing results so that a failure never leaves a half-written file or folder."""
 
 from __future__ import annotations
 
@@ -77,6 +77,41 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """A path, named as ``target``, whose folder replaces ``target`` only if the block succeeds.
+
+    The block creates the folder at the yielded path, inside a hidden
+    temporary folder beside the target (same file system), so that what is
+    written there may carry the target's name. On success a folder already
+    at ``target`` is removed and the new one renamed into its place; when
+    the block raises, only the new one is removed.
+
+    Parameters
+    ----------
+    target : str or path-like
+        The folder to write.
+
+    Yields
+    ------
+    Path
+        Where the block makes the new folder.
+    """
+    target = check_target(target, folder=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as scratch:
+        staged, previous = Path(scratch) / target.name, Path(scratch) / "previous"
+        yield staged
+        if target.exists():
+            os.replace(target, previous)  # removed with the scratch folder
+        try:
+            os.replace(staged, target)
+        except BaseException:
+            if previous.exists():
+                os.replace(previous, target)
+            raise
 
 
 def write_csv(table: pd.DataFrame, target: str | os.PathLike) -> Path:

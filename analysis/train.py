@@ -22,9 +22,11 @@ from .data import dataset_pairs, foreground_path
 from .images import load_image, load_mask
 from .instances import split_touching
 from .scale import SCALE_FILE, reference_diameter, write_scale
-from .segment import PROJECT_MODEL, normalise_for_network
+from .segment import PROJECT_MODEL, import_tensorflow, normalise_for_network
 
 TRAIN_WELL = "A24"
+#: The model card's file name in a model folder.
+CARD_FILE = "MODEL_CARD.md"
 #: Field of the training well whose loss picks the best checkpoint.
 CHECKPOINT_FIELD = 6
 
@@ -128,6 +130,7 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
     dict
         Training record: settings, seconds, parameters, thresholds.
     """
+    import_tensorflow()  # first: its start-up notices silenced
     import keras
     from stardist.models import Config2D, StarDist2D
 
@@ -254,7 +257,7 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
     weights = model_dir / "weights_best.h5"
     settings = record["settings"]
     recorded = "\n\n".join(
-        part for part in (previous_history(model_dir / "MODEL_CARD.md"), history.strip()) if part
+        part for part in (previous_history(model_dir / CARD_FILE), history.strip()) if part
     )
     columns = [
         "image",
@@ -332,6 +335,6 @@ Per image:
   not counted by a person; the same rule made the training targets, which
   favours this model and the watershed baseline when counts are compared.
 """
-    target = model_dir / "MODEL_CARD.md"
+    target = model_dir / CARD_FILE
     target.write_text(card)
     return target

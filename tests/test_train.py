@@ -1,9 +1,14 @@
 """Training keeps its history: new folders by default, card History appended."""
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 from conftest import run_cli
 
+from analysis import __main__ as cli
 from analysis import segment, train
 
 
@@ -31,3 +36,58 @@ def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     assert str(folder) in lines[0]
     assert "--overwrite" in lines[0]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(segment.PROJECT_MODEL, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis", "train", "--model-dir", str(folder), "--overwrite"]
+        + ["--epochs", "3", "--steps", "1"],  # a checkpoint after the first step, minutes of work after it
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    written = (folder / "weights_best.h5").stat().st_mtime_ns
+
+    def weights_saved() -> bool:  # the new model's first checkpoint, wherever it is
+        staged = list(tmp_path.glob(".model.*/model/weights_best.h5"))
+        return bool(staged) or (folder / "weights_best.h5").stat().st_mtime_ns != written
+
+    deadline = time.monotonic() + 300
+    while not weights_saved():
+        assert child.poll() is None, child.communicate()[1]
+        assert time.monotonic() < deadline, "no checkpoint was saved"
+        time.sleep(0.1)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    shutil.copytree(segment.PROJECT_MODEL, folder)
+    earlier = train.previous_history(folder / train.CARD_FILE)
+
+    def trained(settings, model_dir):  # stands in for the training: the project's own weights
+        shutil.copytree(segment.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE))
+        return {"train_seconds": 1.0}
+
+    monkeypatch.setattr(train, "train_model", trained)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        status = cli.main(
+            ["train", "--model-dir", str(folder), "--overwrite", "--epochs", "1", "--steps", "1"]
+        )
+    finally:
+        for number, handler in handlers.items():  # main installs its own
+            signal.signal(number, handler)
+    assert status == 0
+    history = train.previous_history(folder / train.CARD_FILE)
+    assert history.startswith(earlier)
+    assert history.endswith("(1 epochs x 1 steps, 1 s).")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
