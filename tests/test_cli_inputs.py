@@ -223,10 +223,13 @@ def test_terminated_count_writes_nothing(tmp_path, pairs):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)
-    assert child.poll() is None, "the count ended before it could be interrupted"
-    child.send_signal(signal.SIGTERM)
-    _, stderr = child.communicate(timeout=120)
+    try:
+        time.sleep(6)
+        assert child.poll() is None, "the count ended before it could be interrupted"
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()  # never left running after a failure
     assert child.returncode == 143, stderr
     assert stderr.strip() == "interrupted"
     assert not out.parent.exists() or list(out.parent.iterdir()) == []

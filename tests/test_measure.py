@@ -171,11 +171,14 @@ def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
     def complete():  # a part being written has a hidden temporary name
         return sorted(p.name for p in parts.glob("*.parquet") if not p.name.startswith("."))
 
-    while child.poll() is None and len(complete()) < 2:
-        time.sleep(0.1)
-    assert child.poll() is None, "the run ended before it could be interrupted"
-    child.send_signal(signal.SIGTERM)
-    _, stderr = child.communicate(timeout=120)
+    try:
+        while child.poll() is None and len(complete()) < 2:
+            time.sleep(0.1)
+        assert child.poll() is None, "the run ended before it could be interrupted"
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()  # never left running after a failure
     assert child.returncode == 143, stderr
     done = complete()
     assert 2 <= len(done) < 12

@@ -406,9 +406,12 @@ def interrupted(command: list, sig: int, after_s: float, env: dict) -> subproces
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(after_s)
-    child.send_signal(sig)
-    stdout, stderr = child.communicate(timeout=120)
+    try:
+        time.sleep(after_s)
+        child.send_signal(sig)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()  # never left running after a failure
     return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
 
 

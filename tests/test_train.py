@@ -56,12 +56,15 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
         return bool(staged) or (folder / "weights_best.h5").stat().st_mtime_ns != written
 
     deadline = time.monotonic() + 300
-    while not weights_saved():
-        assert child.poll() is None, child.communicate()[1]
-        assert time.monotonic() < deadline, "no checkpoint was saved"
-        time.sleep(0.1)
-    child.send_signal(signal.SIGTERM)
-    _, stderr = child.communicate(timeout=120)
+    try:
+        while not weights_saved():
+            assert child.poll() is None, child.communicate()[1]
+            assert time.monotonic() < deadline, "no checkpoint was saved"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()  # never left training after a failure
     assert child.returncode == 143, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
