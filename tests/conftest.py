@@ -9,9 +9,12 @@ checkout appeared, changed or vanished.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,46 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def interrupt_cli(
+    *args: str,
+    ready: Callable[[], bool],
+    sig: int = signal.SIGTERM,
+    env: dict | None = None,
+    timeout_s: float = 300,
+) -> subprocess.CompletedProcess:
+    """Start ``python -m analysis``, send it ``sig`` once ``ready()`` holds, collect its output.
+
+    The command must still be running when the signal is sent. The child is
+    killed if anything fails, so a failed test never leaves it working.
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-m", "analysis", *map(str, args)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not ready():
+            ended = child.poll() is not None
+            assert not ended, f"the command ended before it could be interrupted: {child.communicate()}"
+            assert time.monotonic() < deadline, "the command never got ready to be interrupted"
+            time.sleep(0.1)
+        assert child.poll() is None, "the command ended before it could be interrupted"
+        child.send_signal(sig)
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
+def after(seconds: float) -> Callable[[], bool]:
+    """A ``ready`` for :func:`interrupt_cli`: true once ``seconds`` have passed."""
+    start = time.monotonic()
+    return lambda: time.monotonic() - start >= seconds
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, names: str, out: Path) -> None:

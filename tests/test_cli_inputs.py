@@ -2,15 +2,12 @@
 
 import shutil
 import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, run_cli
+from conftest import after, assert_clean_failure, interrupt_cli, run_cli
 
 from analysis import __main__ as cli
 from analysis import data, pipeline
@@ -217,21 +214,9 @@ def test_terminated_count_writes_nothing(tmp_path, pairs):
             for path in (pair.nuclei, pair.actin):
                 shutil.copy(path, folder / path.name.replace("AS_09125", f"COPY{copy}"))
     out = tmp_path / "out" / "counts.csv"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "count", "--images", str(folder), "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(6)
-        assert child.poll() is None, "the count ended before it could be interrupted"
-        child.send_signal(signal.SIGTERM)
-        _, stderr = child.communicate(timeout=120)
-    finally:
-        child.kill()  # never left running after a failure
-    assert child.returncode == 143, stderr
-    assert stderr.strip() == "interrupted"
+    result = interrupt_cli("count", "--images", folder, "--out", out, ready=after(6))
+    assert result.returncode == 143, result.stderr
+    assert result.stderr.strip() == "interrupted"
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 

@@ -4,14 +4,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import assert_clean_failure, run_cli
+from conftest import assert_clean_failure, interrupt_cli, run_cli
 
 from analysis import data, measure, screen
 
@@ -160,26 +158,13 @@ def test_an_interrupt_while_the_cluster_starts_comes_once_it_can_be_closed(monke
 
 def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
     out = tmp_path / "resumed"
-    child = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "measure", "--workers", "1", "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     parts = out / "Image"
 
     def complete():  # a part being written has a hidden temporary name
         return sorted(p.name for p in parts.glob("*.parquet") if not p.name.startswith("."))
 
-    try:
-        while child.poll() is None and len(complete()) < 2:
-            time.sleep(0.1)
-        assert child.poll() is None, "the run ended before it could be interrupted"
-        child.send_signal(signal.SIGTERM)
-        _, stderr = child.communicate(timeout=120)
-    finally:
-        child.kill()  # never left running after a failure
-    assert child.returncode == 143, stderr
+    result = interrupt_cli("measure", "--workers", "1", "--out", out, ready=lambda: len(complete()) >= 2)
+    assert result.returncode == 143, result.stderr
     done = complete()
     assert 2 <= len(done) < 12
     for table in screen.TABLES:  # only complete fields: every Image part has its three others

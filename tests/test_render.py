@@ -3,15 +3,12 @@
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
-import time
 
 import nbformat
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import after, interrupt_cli, run_cli
 from pypdf import PdfReader
 
 from analysis import render
@@ -397,34 +394,20 @@ def test_dependencies_include_the_lock_file():
     assert "requirements.lock" in [path.name for path in render.dependency_files()]
 
 
-def interrupted(command: list, sig: int, after_s: float, env: dict) -> subprocess.CompletedProcess:
-    """Run a command line, send it ``sig`` after ``after_s`` seconds, collect its output."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "analysis", *map(str, command)],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(after_s)
-        child.send_signal(sig)
-        stdout, stderr = child.communicate(timeout=120)
-    finally:
-        child.kill()  # never left running after a failure
-    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
-
-
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
     root, out = render_mini(tmp_path)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     page = root / "site" / "page.qmd"
     page.write_text(page.read_text().replace("answer = 6 * 7", "import time\ntime.sleep(60)\nanswer = 6 * 7"))
-    result = interrupted(
-        ["report", "--project", root, "--out", out],
-        sig,
-        after_s=6,
+    result = interrupt_cli(
+        "report",
+        "--project",
+        root,
+        "--out",
+        out,
+        ready=after(6),
+        sig=sig,
         env={render.CACHE_ENV: str(tmp_path / "cache")},
     )
     assert result.returncode == status

@@ -2,11 +2,8 @@
 
 import shutil
 import signal
-import subprocess
-import sys
-import time
 
-from conftest import run_cli
+from conftest import interrupt_cli, run_cli
 
 from analysis import __main__ as cli
 from analysis import segment, train
@@ -42,31 +39,25 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(segment.PROJECT_MODEL, folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "analysis", "train", "--model-dir", str(folder), "--overwrite"]
-        + ["--epochs", "3", "--steps", "1"],  # a checkpoint after the first step, minutes of work after it
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     written = (folder / "weights_best.h5").stat().st_mtime_ns
 
     def weights_saved() -> bool:  # the new model's first checkpoint, wherever it is
         staged = list(tmp_path.glob(".model.*/model/weights_best.h5"))
         return bool(staged) or (folder / "weights_best.h5").stat().st_mtime_ns != written
 
-    deadline = time.monotonic() + 300
-    try:
-        while not weights_saved():
-            assert child.poll() is None, child.communicate()[1]
-            assert time.monotonic() < deadline, "no checkpoint was saved"
-            time.sleep(0.1)
-        child.send_signal(signal.SIGTERM)
-        _, stderr = child.communicate(timeout=120)
-    finally:
-        child.kill()  # never left training after a failure
-    assert child.returncode == 143, stderr
-    assert stderr.strip().splitlines()[-1] == "interrupted"
+    result = interrupt_cli(
+        "train",
+        "--model-dir",
+        folder,
+        "--overwrite",
+        "--epochs",  # a checkpoint after the first step, minutes of work after it
+        "3",
+        "--steps",
+        "1",
+        ready=weights_saved,
+    )
+    assert result.returncode == 143, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "interrupted"
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
