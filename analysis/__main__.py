@@ -336,8 +336,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         model_dir = PROJECT_MODEL
     else:
         model_dir = PROJECT_MODEL.with_name(f"{PROJECT_MODEL.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if (model_dir / "weights_best.h5").exists() and not args.overwrite:
+    trained = (model_dir / "weights_best.h5").exists()
+    if trained and not args.overwrite:
         raise AnalysisError(model_dir, "already holds a trained model; pass --overwrite to retrain it")
+    if not trained and model_dir.is_dir() and any(model_dir.iterdir()):  # the new model replaces it whole
+        raise AnalysisError(model_dir, "holds other files and no trained model; give a new or empty folder")
     settings = TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)
     # Trained beside the target and moved into place once its card is written:
     # an interrupted or failed run leaves the folder as it was.

@@ -35,6 +35,17 @@ def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_train_refuses_a_folder_with_other_files(tmp_path):
+    # The new model replaces its folder whole: other files would be lost.
+    (tmp_path / "notes.txt").write_text("mine")
+    result = run_cli("train", "--model-dir", tmp_path, "--epochs", "1", "--steps", "1")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1
+    assert "other files" in lines[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(segment.PROJECT_MODEL, folder)
