@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +71,21 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+@pytest.fixture
+def main_here() -> Iterator[Callable[[list[str]], int]]:
+    """The command line's ``main``, run in this process.
+
+    ``main`` installs its own SIGINT and SIGTERM handlers; the test's are
+    put back afterwards.
+    """
+    from analysis.__main__ import main
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    yield main
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
 
 
 def interrupt_cli(

@@ -221,26 +221,22 @@ def test_terminated_count_writes_nothing(tmp_path, pairs):
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, cli.Terminated], ids=["SIGINT", "SIGTERM"])
-def test_interrupt_while_starting(monkeypatch, capsys, stop):
+def test_interrupt_while_starting(monkeypatch, capsys, main_here, stop):
     # The parser imports the analysis modules, which takes seconds on a busy
     # machine: an interrupt then ends the run like any other, without a traceback.
     def importing():
         raise stop
 
     monkeypatch.setattr(cli, "build_parser", importing)
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        status = cli.main(["summary"])
+        status = main_here(["summary"])
     except KeyboardInterrupt:
         pytest.fail("the interrupt escaped main")
-    finally:
-        for number, handler in handlers.items():  # main installs its own
-            signal.signal(number, handler)
     assert status == 128 + (signal.SIGTERM if stop is cli.Terminated else signal.SIGINT)
     assert capsys.readouterr().err == "interrupted\n"
 
 
-def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys):
+def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys, main_here):
     # A plain KeyboardInterrupt that escapes code run by PyRun_String (as some
     # libraries do while imported) makes Python end by SIGINT at exit,
     # whatever status main returned; main's own subclass does not.
@@ -254,12 +250,7 @@ def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys):
             raise
 
     monkeypatch.setattr(cli, "build_parser", starting)
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        status = cli.main(["summary"])
-    finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
+    status = main_here(["summary"])
     assert seen == [cli.Interrupted]
     assert status == 130
     assert capsys.readouterr().err == "interrupted\n"

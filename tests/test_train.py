@@ -1,11 +1,9 @@
 """Training keeps its history: new folders by default, card History appended."""
 
 import shutil
-import signal
 
 from conftest import interrupt_cli, run_cli
 
-from analysis import __main__ as cli
 from analysis import segment, train
 
 
@@ -73,7 +71,7 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
-def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch):
+def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, main_here):
     folder = tmp_path / "model"
     shutil.copytree(segment.PROJECT_MODEL, folder)
     earlier = train.previous_history(folder / train.CARD_FILE)
@@ -83,14 +81,7 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch):
         return {"train_seconds": 1.0}
 
     monkeypatch.setattr(train, "train_model", trained)
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        status = cli.main(
-            ["train", "--model-dir", str(folder), "--overwrite", "--epochs", "1", "--steps", "1"]
-        )
-    finally:
-        for number, handler in handlers.items():  # main installs its own
-            signal.signal(number, handler)
+    status = main_here(["train", "--model-dir", str(folder), "--overwrite", "--epochs", "1", "--steps", "1"])
     assert status == 0
     history = train.previous_history(folder / train.CARD_FILE)
     assert history.startswith(earlier)
