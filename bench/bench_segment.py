@@ -1,7 +1,9 @@
 """Time StarDist inference, the scale steps and a whole counting run.
 
 1. Inference per 512 x 512 image after one warm-up call, at the image's own
-   scale and at the model's: median over the 12 channel-1 images, 3 rounds each.
+   scale and at the model's: median over the 12 channel-1 images, 3 rounds each,
+   each prediction made afresh (the model's memory of recent predictions,
+   ``LoadedModel.recent``, is emptied before each).
 2. The scale steps per image: the nucleus-size estimate, and the resampling
    of the image and of its labels back (the two ``skimage.transform`` calls).
 3. ``python -m analysis count`` on all 12 images, process start and model
@@ -33,6 +35,12 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
+def _predicted(model: segment.LoadedModel, field: np.ndarray, factor: float = 1.0) -> None:
+    """One prediction made afresh: the model's memory of recent ones is emptied first."""
+    model.recent.clear()
+    segment.predict_labels(model, field, factor)
+
+
 def _summary(seconds: list[float]) -> str:
     return (
         f"median {statistics.median(seconds):.3f} s (min {min(seconds):.3f}, max {max(seconds):.3f}, "
@@ -49,8 +57,8 @@ def main() -> None:
     native, scaled, estimate, resample = [], [], [], []
     for _ in range(3):
         for field, factor in zip(fields, factors, strict=True):
-            native.append(_timed(segment.predict_labels, model, field))
-            scaled.append(_timed(segment.predict_labels, model, field, factor))
+            native.append(_timed(_predicted, model, field))
+            scaled.append(_timed(_predicted, model, field, factor))
             estimate.append(_timed(scale.estimate_diameter, field))
             larger = rescale(field.astype(np.float32), factor, anti_aliasing=factor < 1)
             labels = np.zeros(larger.shape, np.int32)
