@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.measure import label
 
 from .foreground import li_foreground
 
@@ -52,11 +51,14 @@ def estimate_diameter(image: np.ndarray) -> float:
         ``nan`` when no component is at least :data:`MIN_RADIUS` wide.
     """
     foreground = li_foreground(image)
-    components, n = label(foreground, return_num=True)
+    components, n = ndi.label(foreground, structure=np.ones((3, 3), bool))  # 8-connected
     if n == 0:
         return math.nan
-    radii = np.asarray(ndi.maximum(ndi.distance_transform_edt(foreground), components, np.arange(1, n + 1)))
-    radii = radii[radii >= MIN_RADIUS]
+    # Each component's largest distance. ``ndi.maximum`` with one index per
+    # component gives the same values but took 40 of this function's 54 ms.
+    radii = np.zeros(n + 1)
+    np.maximum.at(radii, components[foreground], ndi.distance_transform_edt(foreground)[foreground])
+    radii = radii[1:][radii[1:] >= MIN_RADIUS]
     return float(2 * np.median(radii)) if len(radii) else math.nan
 
 
