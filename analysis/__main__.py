@@ -412,7 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .measure import Settings
     from .train import TrainingSettings
 
-    parser = _Parser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="python -m analysis",
+        description="Nuclei and cells in fluorescence images: BBBC008 by default, or your own "
+        "folder of images (--images, --pattern).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     fetch = commands.add_parser("fetch", help="verify (and cache) the 24 images and 24 masks")
@@ -423,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--out", type=Path, required=True, help="CSV file to write")
     summary.set_defaults(run=cmd_summary)
 
-    count = commands.add_parser("count", help="segment channel 1 and count nuclei per image")
+    count = commands.add_parser("count", help="segment the nuclei channel and count nuclei per image")
     _add_image_options(count)
     count.add_argument(
         "--method", default="stardist", help="stardist (default), stardist-li, watershed, otsu or li"
@@ -444,7 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
     )
     _add_image_options(validate)
-    validate.add_argument("--methods", nargs="+", default=VALIDATE_METHODS)
+    validate.add_argument(
+        "--methods",
+        nargs="+",
+        default=VALIDATE_METHODS,
+        metavar="METHOD",
+        help=f"nuclei methods to compare (default: {' '.join(VALIDATE_METHODS)})",
+    )
     validate.add_argument(
         "--objects",
         choices=("nuclei", "cells"),
@@ -452,7 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="nuclei (default) against the nuclei masks, or cells grown from them against the actin masks",
     )
     validate.add_argument("--model", help="project (default), 2D_versatile_fluo or a model folder")
-    validate.add_argument("--channel", choices=("nuclei", "actin"), default="nuclei")
+    validate.add_argument(
+        "--channel",
+        choices=("nuclei", "actin"),
+        default="nuclei",
+        help="stain the nuclei methods are run on (default nuclei; actin is Exercise 9)",
+    )
     _add_diameter_option(validate)
     validate.add_argument(
         "--truth", type=Path, help="folder of reference masks named by the same pattern (default: BBBC008's)"
@@ -504,8 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
     measure.set_defaults(run=cmd_measure)
 
     train = commands.add_parser("train", help="train the project's StarDist model on well A24")
-    train.add_argument("--epochs", type=int, default=TrainingSettings.epochs)
-    train.add_argument("--steps", type=int, default=TrainingSettings.steps_per_epoch, help="steps per epoch")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        default=TrainingSettings.epochs,
+        help=f"training epochs (default {TrainingSettings.epochs})",
+    )
+    train.add_argument(
+        "--steps",
+        type=int,
+        default=TrainingSettings.steps_per_epoch,
+        help=f"steps per epoch (default {TrainingSettings.steps_per_epoch})",
+    )
     train.add_argument(
         "--model-dir", type=Path, help="output folder (default: a new dated folder beside the project model)"
     )

@@ -1,4 +1,4 @@
-"""Bad input and interrupts on the command line: one line, non-zero exit, nothing written."""
+"""The command line: each option explained; bad input and interrupts end in one line, nothing written."""
 
 import shutil
 import signal
@@ -351,3 +351,11 @@ def test_bad_numbers_are_one_line(tmp_path, options, problem):
 def test_report_naming_options_need_images(tmp_path):
     site = tmp_path / "site"
     assert_clean_failure(run_cli("report", "--nuclei-channel", "0", "--out", site), "--pattern", site)
+
+
+def test_every_option_says_what_it_does():
+    parser = cli.build_parser()
+    (commands,) = [action for action in parser._actions if action.dest == "command"]
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {'/'.join(action.option_strings)} has no help"
