@@ -21,6 +21,8 @@ from skimage.segmentation import find_boundaries
 from .explore import LEVELS
 
 GREY = "grey level (0-255)"
+#: Most objects :func:`show_segmentation` numbers.
+MAX_NUMBERED = 80
 
 
 def _subplots(nrows=1, ncols=1, figsize=None, layout="constrained", **kwargs):
@@ -106,8 +108,14 @@ def show_segmentation(
     centroids: np.ndarray | None = None,
     title: str = "",
     image_title: str = "",
+    max_numbered: int = MAX_NUMBERED,
 ) -> Figure:
-    """An image, and beside it the same image with each object outlined and numbered.
+    """An image, and beside it the same image with each object shaded, outlined and numbered.
+
+    Each object is filled with a translucent colour and outlined in the same
+    colour, so the stain stays visible under it. Numbers are drawn only up to
+    ``max_numbered`` objects: in a denser field they would cover the objects
+    they name (the caller's title can give the count).
 
     Parameters
     ----------
@@ -120,6 +128,8 @@ def show_segmentation(
         Title of the overlay panel.
     image_title : str
         Title of the plain image panel (say which channel it shows).
+    max_numbered : int
+        Most objects that are numbered.
 
     Returns
     -------
@@ -128,9 +138,10 @@ def show_segmentation(
     fig, axes = _subplots(1, 2, figsize=(10, 5.2))
     _image_axes(axes[0], image, image_title, cmap="gray")
     axes[1].imshow(image, cmap="gray")
-    outlines = np.where(find_boundaries(labels, mode="inner"), labels, 0)
-    axes[1].imshow(outlines, cmap=random_label_cmap(), interpolation="nearest", vmin=0, vmax=2**12 - 1)
-    if centroids is not None:
+    colours = {"cmap": random_label_cmap(), "interpolation": "nearest", "vmin": 0, "vmax": 2**12 - 1}
+    axes[1].imshow(labels, alpha=np.where(labels > 0, 0.3, 0.0), **colours)
+    axes[1].imshow(np.where(find_boundaries(labels, mode="inner"), labels, 0), **colours)
+    if centroids is not None and len(centroids) <= max_numbered:
         for number, (row, col) in enumerate(centroids, start=1):
             axes[1].annotate(
                 str(number),

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from analysis import explore, figures
 
@@ -37,6 +38,32 @@ def test_segmentation_panels_are_titled_by_the_caller():
     )
     assert [ax.get_title() for ax in fig.axes] == ["actin (channel 3)", "1 nucleus"]
     assert [text.get_text() for text in fig.axes[1].texts] == ["1"]
+
+
+def overlay_centre(image, labels):
+    """The RGB the overlay panel shows at its centre."""
+    fig = figures.show_segmentation(image, labels)
+    FigureCanvasAgg(fig).draw()
+    box = fig.axes[1].get_window_extent()
+    row, col = int(fig.bbox.height - (box.y0 + box.y1) / 2), int((box.x0 + box.x1) / 2)
+    return np.asarray(fig.canvas.buffer_rgba())[row, col, :3].astype(int)
+
+
+def test_the_stain_shows_through_the_objects():
+    labels = np.zeros((40, 40), np.int32)
+    labels[5:35, 5:35] = 1
+    dark, bright = np.zeros((40, 40)), np.ones((40, 40))
+    dark[0, 0], bright[0, 0] = 1, 0  # the same grey scale for both
+    assert (overlay_centre(bright, labels) - overlay_centre(dark, labels)).min() > 100
+
+
+def test_numbers_only_where_they_leave_the_objects_visible():
+    labels = np.kron(np.arange(1, 101).reshape(10, 10), np.ones((4, 4), np.int32))
+    centres = np.argwhere(np.ones((10, 10))) * 4 + 1.5
+    dense = figures.show_segmentation(np.ones((40, 40)), labels, centres)
+    sparse = figures.show_segmentation(np.ones((40, 40)), labels, centres, max_numbered=100)
+    assert len(dense.axes[1].texts) == 0
+    assert [text.get_text() for text in sparse.axes[1].texts] == [str(n) for n in range(1, 101)]
 
 
 def test_the_scatter_draws_each_distinct_pixel_pair_once():
