@@ -20,8 +20,13 @@ Modules, in the order data flows through them:
 - :mod:`analysis.screen` -- a whole screen on dask.distributed, as Parquet parts
 - :mod:`analysis.output` -- the one atomic file writer
 - :mod:`analysis.figures`, :mod:`analysis.display` -- figures and tables
-- :mod:`analysis.render`, :mod:`analysis.notebook`, :mod:`analysis.browser`,
-  :mod:`analysis.provenance` -- the rendered lesson website, its notebooks and checks
+- :mod:`analysis.pages` -- a Quarto project's pages read as notebooks
+- :mod:`analysis.kernels` -- the pages executed in kernels, side by side, cached
+- :mod:`analysis.documents` -- executed pages as HTML pages and one PDF
+- :mod:`analysis.render` -- the lesson website put together from these
+- :mod:`analysis.notebook`, :mod:`analysis.browser` -- learner notebooks, the
+  rendered pages opened in Chromium
+- :mod:`analysis.provenance` -- where a result came from: software, data, model
 
 The command line is ``python -m analysis``.
 """

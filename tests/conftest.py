@@ -143,9 +143,9 @@ def assert_clean_failure(result: subprocess.CompletedProcess, names: str, out: P
 @pytest.fixture(scope="session")
 def lesson_site(tmp_path_factory) -> Path:
     """The lesson rendered from scratch into a temporary folder (its cache too)."""
-    from analysis import render
+    from analysis import kernels
 
     folder = tmp_path_factory.mktemp("lesson")
-    result = run_cli("report", "--out", folder / "site", env={render.CACHE_ENV: str(folder / "cache")})
+    result = run_cli("report", "--out", folder / "site", env={kernels.CACHE_ENV: str(folder / "cache")})
     assert result.returncode == 0, result.stderr
     return folder / "site"

@@ -8,13 +8,13 @@ import pytest
 from conftest import run_cli
 from pypdf import PdfReader
 
-from analysis import data, images, render, segment
+from analysis import data, documents, images, kernels, pages, segment
 from analysis.notebook import split_options
 
-PROJECT = render.read_project()
+PROJECT = pages.read_project()
 PAGES = {path.stem: path for path in PROJECT.pages}
-EPISODES = [stem for stem, path in PAGES.items() if "teaching" in render.read_qmd(path)[0]]
-EXECUTED = [stem for stem, path in PAGES.items() if render.Page(path, *render.read_qmd(path)).executes]
+EPISODES = [stem for stem, path in PAGES.items() if "teaching" in pages.read_qmd(path)[0]]
+EXECUTED = [stem for stem, path in PAGES.items() if pages.Page(path, *pages.read_qmd(path)).executes]
 
 # Each step a learner must see as a library call, and the package function a
 # hidden cell of the same page compares its result with (the tests pin those).
@@ -80,7 +80,7 @@ def visible_code(site, stem: str) -> str:
 
 
 def hidden_code(stem: str) -> str:
-    _, notebook = render.read_qmd(PAGES[stem])
+    _, notebook = pages.read_qmd(PAGES[stem])
     cells = [split_options(c.source) for c in notebook.cells if c.cell_type == "code"]
     return "\n".join(code for options, code in cells if options.get("include") is False)
 
@@ -102,7 +102,7 @@ def test_every_page_is_rendered(lesson_site):
         assert "### " not in html, stem  # no Markdown left unconverted
         assert "{." not in html, stem
         assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
-    assert (lesson_site / "report" / render.PDF_NAME).read_bytes().startswith(b"%PDF")
+    assert (lesson_site / "report" / documents.PDF_NAME).read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.slow
@@ -140,12 +140,12 @@ def test_nine_exercises_each_with_a_task_and_a_folded_solution(lesson_site):
 
 @pytest.mark.slow
 def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
-    reader = PdfReader(lesson_site / "report" / render.PDF_NAME)
+    reader = PdfReader(lesson_site / "report" / documents.PDF_NAME)
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
     for number, stem in enumerate(EPISODES, start=1):
-        title = render.read_qmd(PAGES[stem])[0]["title"]
+        title = pages.read_qmd(PAGES[stem])[0]["title"]
         assert f"{number} {title}" in text
         assert f"{number}.1 " in text
     assert "0.1 " not in text
@@ -158,11 +158,11 @@ def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
 
 @pytest.mark.slow
 def test_validation_is_named_for_what_it_is(lesson_site):
-    pages = " ".join((lesson_site / "report" / f"{stem}.html").read_text() for stem in PAGES)
-    assert "ground truth (instances)" not in pages
-    assert "hand-drawn" not in pages
-    assert "hand-corrected foreground mask" in pages
-    assert "instances derived from the masks" in pages
+    site = " ".join((lesson_site / "report" / f"{stem}.html").read_text() for stem in PAGES)
+    assert "ground truth (instances)" not in site
+    assert "hand-drawn" not in site
+    assert "hand-corrected foreground mask" in site
+    assert "instances derived from the masks" in site
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
     assert set(validation.method) == {
         "stardist (project)",
@@ -262,7 +262,7 @@ def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, t
     ]
     # The episodes do not depend on the parameters: their results come from the lesson's cache.
     result = run_cli(
-        "report", "--out", site, *naming, env={render.CACHE_ENV: str(lesson_site.parent / "cache")}
+        "report", "--out", site, *naming, env={kernels.CACHE_ENV: str(lesson_site.parent / "cache")}
     )
     assert result.returncode == 0, result.stderr
     assert "executed: 05-your-images;" in result.stderr

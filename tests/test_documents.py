@@ -1,0 +1,62 @@
+"""Executed pages as documents: Markdown with figures and tables, chapters of the PDF."""
+
+import base64
+import io
+
+import nbformat
+import pandas as pd
+from mini_project import make_project
+from PIL import Image
+
+from analysis import documents
+from analysis.pages import Page, read_project, read_qmd
+
+
+def png(width=800):
+    """A one-row PNG ``width`` pixels wide."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, 1)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def executed_page(tmp_path):
+    path = make_project(tmp_path / "project") / "site" / "page.qmd"
+    page = Page(path, *read_qmd(path))
+    figure = nbformat.v4.new_code_cell('#| label: fig-demo\n#| fig-cap: "A demo."\nfigure')
+    encoded = base64.b64encode(png()).decode()
+    figure.outputs = [nbformat.v4.new_output("display_data", data={"image/png": encoded})]
+    table = nbformat.v4.new_code_cell('#| label: tbl-demo\n#| tbl-cap: "A table."\ntable')
+    table.outputs = [
+        nbformat.v4.new_output(
+            "execute_result", data={"text/markdown": "| x |\n|--|\n| 1 |", "text/csv": "x\n0.123456789\n"}
+        )
+    ]
+    hidden = nbformat.v4.new_code_cell("#| include: false\nsecret = 1")
+    page.notebook.cells = [nbformat.v4.new_markdown_cell("## Results"), figure, table, hidden]
+    return page
+
+
+def test_figures_and_tables_become_markdown_and_files(tmp_path):
+    build, tables = tmp_path / "build", tmp_path / "tables"
+    build.mkdir()
+    tables.mkdir()
+    markdown = documents.page_markdown(executed_page(tmp_path), build, tables)
+    assert (build / "page-figure-01.png").read_bytes() == png()
+    assert '![A demo.](page-figure-01.png){#fig-demo alt="A demo." width="' in markdown
+    assert 'width="100%"' in markdown  # 800 px at the figures' 110 dpi: wider than the text
+    assert "::: {#tbl-demo}\n| x |" in markdown
+    assert ": A table." in markdown
+    assert "secret" not in markdown
+    assert pd.read_csv(tables / "demo.csv").x.tolist() == [0.123456789]  # full precision
+
+
+def test_pages_that_are_not_episodes_are_unnumbered_chapters(tmp_path):
+    project = read_project(make_project(tmp_path / "project"))
+    index, page = (Page(path, *read_qmd(path)) for path in project.pages)
+    page.episode = 1
+    assert documents.pdf_section(page, "## The result").startswith("# The page {#page-page}")
+    assert "## The result" in documents.pdf_section(page, "## The result")
+    unnumbered = documents.pdf_section(index, "## Welcome\n\n## Setup {#setup}")
+    assert unnumbered.startswith("# Mini lesson {#page-index .unnumbered}")
+    assert "## Welcome {.unnumbered}" in unnumbered
+    assert "## Setup {#setup}" in unnumbered  # headings with attributes keep theirs
