@@ -200,7 +200,7 @@ def cmd_count(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    """Score methods against the hand-corrected masks; write per-image and per-well CSVs.
+    """Score methods against the hand-corrected masks; write per-image and per-well CSVs (and a plot).
 
     Parameters
     ----------
@@ -214,6 +214,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from .validate import summarise_by_well
 
     check_target(args.out)
+    if args.figures:
+        check_target(args.figures, folder=True)
     pairs = _images(args)
     truth = None
     if args.truth and args.objects == "nuclei":
@@ -235,6 +237,13 @@ def cmd_validate(args: argparse.Namespace) -> None:
         table = validate_segmentation(
             pairs, args.methods, model, channel=args.channel, truth=truth, diameter=args.nucleus_diameter
         )
+    if args.figures:
+        from .figures import plot_scores
+        from .output import atomic_path
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        with atomic_path(args.figures / f"dice_{args.objects}.png") as tmp:
+            plot_scores(table).savefig(tmp, dpi=150)
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
 
@@ -477,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         help="per-image CSV; the per-well summary goes to <out>_by_well.csv",
+    )
+    validate.add_argument(
+        "--figures", type=Path, help="folder for a plot of the Dice per field and method (dice_<objects>.png)"
     )
     validate.set_defaults(run=cmd_validate)
 

@@ -296,9 +296,21 @@ def test_validate_with_own_masks_scores_like_the_manifest(tmp_path, pairs):
     reference = pipeline.validate_segmentation([pairs[0], pairs[6]], ["otsu", "li"])
     out = tmp_path / "out" / "validation.csv"
     result = run_cli(
-        "validate", "--images", own_images, "--truth", own_masks, "--methods", "otsu", "li", "--out", out
+        "validate",
+        "--images",
+        own_images,
+        "--truth",
+        own_masks,
+        "--methods",
+        "otsu",
+        "li",
+        "--out",
+        out,
+        "--figures",
+        tmp_path / "figures",
     )
     assert result.returncode == 0, result.stderr
+    assert (tmp_path / "figures" / "dice_nuclei.png").read_bytes().startswith(b"\x89PNG")
     scored = pd.read_csv(out)
     np.testing.assert_allclose(scored.dice, reference.dice, rtol=1e-12)
     assert scored.n_truth_instances.tolist() == reference.n_truth_instances.tolist()
