@@ -10,7 +10,8 @@ Modules, in the order data flows through them:
 - :mod:`analysis.instances` -- instance labels from foreground masks
 - :mod:`analysis.foreground` -- a stain's foreground by Otsu's or Li's threshold
 - :mod:`analysis.scale` -- nucleus size per image and the scale a model predicts at
-- :mod:`analysis.segment` -- StarDist models, watershed baseline, per-object tables
+- :mod:`analysis.models` -- StarDist models found, verified and loaded
+- :mod:`analysis.segment` -- StarDist at the nuclei's scale, the baselines, per-object tables
 - :mod:`analysis.cells` -- cells grown from the nuclei on the actin stain, cytoplasm
 - :mod:`analysis.train` -- the project's StarDist model and its model card
 - :mod:`analysis.validate` -- Dice and IoU against the hand-corrected foreground masks,

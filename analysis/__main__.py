@@ -162,9 +162,9 @@ def cmd_count(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
+    from .models import load_model
     from .output import check_target, write_csv
     from .pipeline import count_nuclei
-    from .segment import load_model
 
     check_target(args.out)
     if args.figures:
@@ -207,10 +207,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
     args : argparse.Namespace
         The parsed command-line options.
     """
+    from .models import load_model
     from .output import check_target, write_csv
     from .pairing import matching_files
     from .pipeline import validate_cells, validate_segmentation
-    from .segment import load_model
     from .validate import summarise_by_well
 
     check_target(args.out)
@@ -335,8 +335,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     import shutil
     import time
 
+    from .models import PROJECT_MODEL
     from .output import atomic_folder
-    from .segment import PROJECT_MODEL
     from .train import CARD_FILE, TrainingSettings, train_model, write_model_card
 
     if args.model_dir:

@@ -27,9 +27,9 @@ from tqdm.auto import tqdm
 
 from .data import INSTALLED, MANIFEST, PROJECT_ROOT, USER_CACHE, fetch_all, sha256
 from .errors import AnalysisError
+from .models import PROJECT_MODEL
 from .notebook import split_options
 from .pages import Page, Project, fill_inline, with_inline_cells
-from .segment import PROJECT_MODEL
 
 #: Where executed pages are kept between renders (``$ANALYSIS_RENDER_CACHE``).
 CACHE_ENV = "ANALYSIS_RENDER_CACHE"

@@ -31,7 +31,8 @@ from skimage.segmentation import relabel_sequential
 
 from .cells import REGULARIZATION, cytoplasm, grow_cells
 from .images import load_image
-from .segment import LoadedModel, scale_for, segment
+from .models import LoadedModel
+from .segment import scale_for, segment
 
 OBJECTS = ("Nuclei", "Cells", "Cytoplasm")
 SHAPE = {

@@ -14,8 +14,9 @@ from .data import foreground_path
 from .explore import channel_statistics
 from .images import load_image, load_mask, load_pair
 from .instances import split_touching
+from .models import LoadedModel
 from .pairing import ImagePair
-from .segment import LoadedModel, method_label, object_table, scale_for, segment, segment_all
+from .segment import method_label, object_table, scale_for, segment, segment_all
 from .validate import score
 
 

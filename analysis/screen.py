@@ -180,7 +180,7 @@ def worker_model(spec: str | None):
     TensorFlow is held to one thread: each worker is one thread, and the
     workers share the machine's cores.
     """
-    from .segment import import_tensorflow, load_model
+    from .models import import_tensorflow, load_model
 
     tf = import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -196,7 +196,7 @@ def measure_task(images: FieldImages, settings: Settings, model_spec: str | None
     images : FieldImages
     settings : Settings
     model_spec : str or None
-        As for :func:`analysis.segment.load_model`.
+        As for :func:`analysis.models.load_model`.
 
     Returns
     -------
@@ -366,7 +366,7 @@ def run_screen(
     out : str or path-like
         Output folder.
     model_spec : str, optional
-        As for :func:`analysis.segment.load_model`.
+        As for :func:`analysis.models.load_model`.
     workers : int, optional
         Workers of the LocalCluster (default: one per core); ignored with
         ``scheduler``.
@@ -391,7 +391,7 @@ def run_screen(
     out = Path(out)
     weights = ""
     if settings.method.startswith("stardist"):
-        from .segment import locate_model
+        from .models import locate_model
 
         weights = locate_model(model_spec)[2]  # a missing or altered model fails here, before any task
     keys = {images.name: field_key(images, settings, weights) for images in fields}

@@ -21,8 +21,9 @@ from scipy import ndimage as ndi
 from .data import dataset_pairs, foreground_path
 from .images import load_image, load_mask
 from .instances import split_touching
+from .models import PROJECT_MODEL, import_tensorflow
 from .scale import SCALE_FILE, reference_diameter, write_scale
-from .segment import PROJECT_MODEL, import_tensorflow, normalise_for_network
+from .segment import normalise_for_network
 
 TRAIN_WELL = "A24"
 #: The model card's file name in a model folder.
@@ -241,8 +242,8 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
         The card.
     """
     from .data import sha256
+    from .models import load_model
     from .pipeline import validate_segmentation
-    from .segment import load_model
     from .validate import summarise_by_well
 
     record = json.loads((model_dir / "training.json").read_text())

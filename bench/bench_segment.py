@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from skimage.transform import rescale, resize
 
-from analysis import data, images, scale, segment
+from analysis import data, images, models, scale, segment
 
 
 def _timed(function, *args) -> float:
@@ -35,7 +35,7 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
-def _predicted(model: segment.LoadedModel, field: np.ndarray, factor: float = 1.0) -> None:
+def _predicted(model: models.LoadedModel, field: np.ndarray, factor: float = 1.0) -> None:
     """One prediction made afresh: the model's memory of recent ones is emptied first."""
     model.recent.clear()
     segment.predict_labels(model, field, factor)
@@ -50,7 +50,7 @@ def _summary(seconds: list[float]) -> str:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    model = segment.load_model()
+    model = models.load_model()
     fields = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
     factors = [segment.scale_for(model, field)[1] for field in fields]
     segment.predict_labels(model, fields[0])  # warm-up: graph building, first allocation

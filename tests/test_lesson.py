@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 from pypdf import PdfReader
 
-from analysis import data, documents, images, kernels, pages, segment
+from analysis import data, documents, images, kernels, models, pages, segment
 from analysis.notebook import split_options
 
 PROJECT = pages.read_project()
@@ -176,7 +176,7 @@ def test_validation_is_named_for_what_it_is(lesson_site):
 
 @pytest.mark.slow
 def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
-    model = segment.load_model()
+    model = models.load_model()
     nuclei = images.load_image(pairs[0].nuclei)
     _, centres = segment.predict_labels(model, nuclei)
     html = (lesson_site / "report" / "04-segmentation.html").read_text()

@@ -11,7 +11,7 @@ from conftest import assert_clean_failure, run_cli
 from skimage.draw import disk
 from skimage.transform import rescale
 
-from analysis import images, scale, segment, train
+from analysis import images, models, scale, segment, train
 
 
 def discs(radius: int, shape=(200, 200), spacing=50) -> np.ndarray:
@@ -48,7 +48,7 @@ def test_no_nuclei_no_estimate_and_no_rescaling():
 
 
 def test_the_project_model_records_its_reference_from_the_training_images(pairs):
-    record = segment.load_model().nucleus_diameter
+    record = models.load_model().nucleus_diameter
     fitted = [
         images.load_image(p.nuclei) for p in pairs if p.well == "A24" and p.field != train.CHECKPOINT_FIELD
     ]
@@ -65,7 +65,7 @@ def test_scale_file_round_trip(tmp_path):
 
 @pytest.mark.slow
 def test_rescaled_prediction_is_mapped_back_to_the_image(first_pair):
-    model = segment.load_model()
+    model = models.load_model()
     labels, centres = segment.predict_labels(model, first_pair[0], scale=1.3)
     assert labels.shape == first_pair[0].shape
     assert labels.max() == len(centres) > 100
@@ -109,7 +109,7 @@ def test_counts_do_not_depend_on_the_magnification(tmp_path, magnified):
 @pytest.mark.slow
 def test_without_the_rescaling_the_magnified_large_nuclei_are_split(magnified, pairs):
     """What the rescaling prevents: L15's nuclei at twice the size, predicted as they are."""
-    model = segment.load_model()
+    model = models.load_model()
     name = pairs[6].nuclei.name.replace("AS_09125", "OWN")
     native = segment.predict_labels(model, images.load_image(magnified["1x"] / name))[0].max()
     as_is = segment.predict_labels(model, images.load_image(magnified["2x"] / name))[0].max()
@@ -123,7 +123,7 @@ def test_a_given_diameter_overrides_the_estimate(tmp_path, magnified):
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out)
     assert table.nucleus_diameter.eq(20).all()
-    assert table.scale.eq(round(segment.load_model().nucleus_diameter / 20, 4)).all()
+    assert table.scale.eq(round(models.load_model().nucleus_diameter / 20, 4)).all()
 
 
 def test_a_diameter_must_be_positive(tmp_path):
@@ -134,7 +134,7 @@ def test_a_diameter_must_be_positive(tmp_path):
 @pytest.mark.slow
 def test_a_diameter_needs_a_model_with_a_reference(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(segment.PROJECT_MODEL, folder)
+    shutil.copytree(models.PROJECT_MODEL, folder)
     (folder / scale.SCALE_FILE).unlink()
     out = tmp_path / "counts.csv"
     result = run_cli("count", "--model", folder, "--nucleus-diameter", "12", "--out", out)

@@ -1,6 +1,5 @@
-"""Segmentation: model resolution, real StarDist inference, baseline, counts."""
+"""Segmentation: StarDist inference at the nuclei's scale, the baselines, counts."""
 
-import gc
 import shutil
 from pathlib import Path
 
@@ -12,22 +11,14 @@ from conftest import assert_clean_failure, run_cli
 from skimage.draw import disk
 from skimage.measure import label
 
-from analysis import data, images, segment
-from analysis.errors import AnalysisError
-from analysis.instances import split_touching
+from analysis import data, images, models, segment
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def model():
-    return segment.load_model()
-
-
-def test_project_model_is_the_committed_one(model):
-    assert model.name == "project"
-    assert model.folder == segment.PROJECT_MODEL
-    assert model.weights_sha256 == data.sha256(segment.PROJECT_MODEL / "weights_best.h5")
+    return models.load_model()
 
 
 def test_inference_is_deterministic(model, first_pair):
@@ -54,7 +45,7 @@ class CountingNetwork:
 
 def test_an_image_just_predicted_is_recalled_not_predicted_again(monkeypatch):
     network = CountingNetwork()
-    model = segment.LoadedModel(network, "counting", Path("."), "0")
+    model = models.LoadedModel(network, "counting", Path("."), "0")
     image = np.zeros((64, 64), np.uint8)
     image[4:12, 4:12] = 200
     first, _ = segment.predict_labels(model, image)
@@ -75,16 +66,6 @@ def test_an_image_just_predicted_is_recalled_not_predicted_again(monkeypatch):
     assert sum(kept.nbytes for kept, _ in model.recent.values()) <= 2 * first.nbytes
     segment.predict_labels(model, np.fliplr(image))
     assert network.calls == 6
-
-
-def test_split_touching_separates_two_discs():
-    mask = np.zeros((40, 60), bool)
-    mask[disk((20, 20), 10)] = True
-    mask[disk((20, 37), 10)] = True
-    labels = split_touching(mask)
-    assert labels.max() == 2
-    assert len(np.unique(labels[:, :25])) == 2
-    assert len(np.unique(labels[:, 35:])) == 2
 
 
 def test_watershed_baseline_finds_synthetic_nuclei():
@@ -108,34 +89,6 @@ def test_object_table_measures_each_label():
     np.testing.assert_allclose(table[["centroid_row", "centroid_col"]].iloc[1], [7, 7])
 
 
-def test_published_folder_with_other_weights_is_refused(tmp_path):
-    fake = tmp_path / segment.PUBLISHED
-    shutil.copytree(segment.PROJECT_MODEL, fake)
-    with pytest.raises(AnalysisError, match="is not the published"):
-        segment.load_model(fake)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(segment.PUBLISHED_ENV, str(fake))
-        with pytest.raises(AnalysisError, match="is not the published"):
-            segment.load_model(segment.PUBLISHED)
-
-
-def test_published_model_offline_fails_fast(tmp_path, monkeypatch):
-    from csbdeep.models.pretrained import _MODELS
-    from stardist.models import StarDist2D
-
-    monkeypatch.delenv(segment.PUBLISHED_ENV, raising=False)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    details = dict(_MODELS[StarDist2D][segment.PUBLISHED])
-    # A loopback port nobody listens on: refused at once, nothing leaves the machine.
-    monkeypatch.setitem(
-        _MODELS[StarDist2D],
-        segment.PUBLISHED,
-        details | {"url": "http://127.0.0.1:9/python_2D_versatile_fluo.zip"},
-    )
-    with pytest.raises(AnalysisError, match=segment.PUBLISHED_ENV):
-        segment.load_model(segment.PUBLISHED)
-
-
 @pytest.mark.parametrize("case", ["missing folder", "corrupt weights", "unknown method"])
 def test_count_rejects_bad_input(tmp_path, case):
     out = tmp_path / "out" / "counts.csv"
@@ -146,7 +99,7 @@ def test_count_rejects_bad_input(tmp_path, case):
     elif case == "corrupt weights":
         broken = tmp_path / "broken"
         broken.mkdir()
-        shutil.copy(segment.PROJECT_MODEL / "config.json", broken)
+        shutil.copy(models.PROJECT_MODEL / "config.json", broken)
         (broken / "weights_best.h5").write_bytes(b"\x89HDF\r\n garbage")
         args += ["--model", broken]
         culprit, problem = "weights_best.h5", "cannot load"
@@ -289,34 +242,3 @@ def test_fitting_to_the_foreground_keeps_objects_apart_and_follows_the_stain():
     np.testing.assert_array_equal(fitted > 0, image > 0)
     assert (fitted[image == 200] == 1).all()
     assert (fitted[image == 150] == 2).all()
-
-
-def test_long_lived_objects_are_frozen_and_the_collector_restored():
-    assert gc.isenabled()
-    before = gc.get_freeze_count()
-    with segment.long_lived():
-        assert not gc.isenabled()
-        kept = [[] for _ in range(1000)]  # containers the collector tracks
-    assert gc.isenabled()
-    assert gc.get_freeze_count() >= before + len(kept)
-    gc.disable()
-    try:
-        with segment.long_lived():
-            pass
-        assert not gc.isenabled()  # a paused collector stays paused
-    finally:
-        gc.enable()
-
-
-@pytest.mark.slow
-def test_the_direct_call_predicts_what_keras_predict_does():
-    model = segment.load_model()
-    keras_model = model.model.keras_model
-    rng = np.random.default_rng(0)
-    for shape in ((1, 64, 96, 1), (1, 128, 64, 1)):  # two sizes: the trace is generalised
-        batch = rng.random(shape, dtype=np.float32)
-        direct = keras_model.predict(batch)
-        through_keras = type(keras_model).predict(keras_model, batch, verbose=0)
-        assert len(direct) == len(through_keras) == 2
-        for ours, theirs in zip(direct, through_keras, strict=True):
-            np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)

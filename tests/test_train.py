@@ -4,7 +4,7 @@ import shutil
 
 from conftest import interrupt_cli, run_cli
 
-from analysis import segment, train
+from analysis import models, train
 
 
 def test_history_of_a_card_is_read_back(tmp_path):
@@ -15,14 +15,14 @@ def test_history_of_a_card_is_read_back(tmp_path):
 
 
 def test_the_project_card_records_its_two_runs():
-    history = train.previous_history(segment.PROJECT_MODEL / "MODEL_CARD.md")
+    history = train.previous_history(models.PROJECT_MODEL / "MODEL_CARD.md")
     assert history.startswith("Two runs were made.")
     assert "gamma augmentation" in history
 
 
 def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(segment.PROJECT_MODEL, folder)
+    shutil.copytree(models.PROJECT_MODEL, folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     result = run_cli("train", "--model-dir", folder, "--epochs", "1", "--steps", "1")
     lines = result.stderr.strip().splitlines()
@@ -46,7 +46,7 @@ def test_train_refuses_a_folder_with_other_files(tmp_path):
 
 def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(segment.PROJECT_MODEL, folder)
+    shutil.copytree(models.PROJECT_MODEL, folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     written = (folder / "weights_best.h5").stat().st_mtime_ns
 
@@ -73,11 +73,11 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
 
 def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, main_here):
     folder = tmp_path / "model"
-    shutil.copytree(segment.PROJECT_MODEL, folder)
+    shutil.copytree(models.PROJECT_MODEL, folder)
     earlier = train.previous_history(folder / train.CARD_FILE)
 
     def trained(settings, model_dir):  # stands in for the training: the project's own weights
-        shutil.copytree(segment.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE))
+        shutil.copytree(models.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE))
         return {"train_seconds": 1.0}
 
     monkeypatch.setattr(train, "train_model", trained)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import assert_clean_failure, run_cli
 
-from analysis import segment, validate
+from analysis import models, segment, validate
 from analysis.pipeline import validate_segmentation
 
 # Dice and IoU pinned to 0.002 (a few boundary pixels of 512 x 512) against
@@ -38,7 +38,7 @@ def test_dice_of_masks_of_different_areas():
 
 @pytest.fixture(scope="module")
 def scores(pairs):
-    return validate_segmentation(pairs, list(segment.METHODS), segment.load_model())
+    return validate_segmentation(pairs, list(segment.METHODS), models.load_model())
 
 
 @pytest.mark.slow
@@ -55,8 +55,8 @@ def test_dice_per_image(scores, dataframe_regression):
 
 @pytest.mark.slow
 def test_nuclei_model_on_actin(pairs, dataframe_regression):
-    table = validate_segmentation(pairs, ["stardist"], segment.load_model(), channel="actin")
-    nuclei = validate_segmentation(pairs[:1], ["stardist"], segment.load_model())
+    table = validate_segmentation(pairs, ["stardist"], models.load_model(), channel="actin")
+    nuclei = validate_segmentation(pairs[:1], ["stardist"], models.load_model())
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
     # The nuclei's split rule does not fit the actin masks: no count to compare.
