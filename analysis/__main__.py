@@ -154,6 +154,15 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(write_csv(summarise(_images(args)), args.out))
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse ``--out`` (a file) and ``--figures`` (a folder, where given) before any work."""
+    from .output import check_target
+
+    check_target(args.out)
+    if args.figures:
+        check_target(args.figures, folder=True)
+
+
 def cmd_count(args: argparse.Namespace) -> None:
     """Segment the nuclei of each pair, write per-image and per-object CSVs (and figures).
 
@@ -163,12 +172,10 @@ def cmd_count(args: argparse.Namespace) -> None:
         The parsed command-line options.
     """
     from .models import load_model
-    from .output import check_target, write_csv
+    from .output import write_csv
     from .pipeline import count_nuclei
 
-    check_target(args.out)
-    if args.figures:
-        check_target(args.figures, folder=True)
+    _check_outputs(args)
     pairs = _images(args)
     model = (
         load_model(args.model) if args.method.startswith("stardist") else None
@@ -179,9 +186,8 @@ def cmd_count(args: argparse.Namespace) -> None:
     if args.figures:
         from . import figures
         from .images import load_image
-        from .output import atomic_path
+        from .output import write_figure
 
-        args.figures.mkdir(parents=True, exist_ok=True)
         for pair in pairs:
             centres = objects.loc[objects.image == pair.name, ["centroid_row", "centroid_col"]].to_numpy()
             fig = figures.show_segmentation(
@@ -191,10 +197,8 @@ def cmd_count(args: argparse.Namespace) -> None:
                 title=f"{pair.name}: {len(centres)} nuclei, {counts.method[0]}",
                 image_title=f"nuclei (channel {args.nuclei_channel})",
             )
-            with atomic_path(args.figures / f"{pair.well}_f{pair.field}_{args.method}.png") as tmp:
-                fig.savefig(tmp, dpi=150)
-        with atomic_path(args.figures / f"counts_{args.method}.png") as tmp:
-            figures.plot_counts([counts]).savefig(tmp, dpi=150)
+            write_figure(fig, args.figures / f"{pair.well}_f{pair.field}_{args.method}.png")
+        write_figure(figures.plot_counts([counts]), args.figures / f"counts_{args.method}.png")
     write_csv(objects, objects_out)
     print(write_csv(counts, args.out))
 
@@ -208,14 +212,12 @@ def cmd_validate(args: argparse.Namespace) -> None:
         The parsed command-line options.
     """
     from .models import load_model
-    from .output import check_target, write_csv
+    from .output import write_csv
     from .pairing import matching_files
     from .pipeline import validate_cells, validate_segmentation
     from .validate import summarise_by_well
 
-    check_target(args.out)
-    if args.figures:
-        check_target(args.figures, folder=True)
+    _check_outputs(args)
     pairs = _images(args)
     truth = None
     if args.truth and args.objects == "nuclei":
@@ -239,11 +241,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
         )
     if args.figures:
         from .figures import plot_scores
-        from .output import atomic_path
+        from .output import write_figure
 
-        args.figures.mkdir(parents=True, exist_ok=True)
-        with atomic_path(args.figures / f"dice_{args.objects}.png") as tmp:
-            plot_scores(table).savefig(tmp, dpi=150)
+        write_figure(plot_scores(table), args.figures / f"dice_{args.objects}.png")
     write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
     print(write_csv(table, args.out))
 

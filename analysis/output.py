@@ -7,10 +7,17 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import AnalysisError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Resolution of the figures the command line writes.
+FIGURE_FILE_DPI = 150
 
 
 def check_target(target: str | os.PathLike, folder: bool = False) -> Path:
@@ -130,4 +137,22 @@ def write_csv(table: pd.DataFrame, target: str | os.PathLike) -> Path:
     """
     with atomic_path(target) as tmp:
         table.to_csv(tmp, index=False)
+    return Path(target)
+
+
+def write_figure(figure: Figure, target: str | os.PathLike) -> Path:
+    """Save a figure as PNG atomically; returns the target path.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+    target : str or path-like
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    with atomic_path(target) as tmp:
+        figure.savefig(tmp, dpi=FIGURE_FILE_DPI)
     return Path(target)

@@ -1,6 +1,9 @@
 """Atomic writers: a result appears whole or not at all."""
 
+from pathlib import Path
+
 import pytest
+from matplotlib.figure import Figure
 
 from analysis import output
 
@@ -43,3 +46,19 @@ def test_a_new_folder_appears_only_at_the_end(tmp_path):
         (staged / "new.txt").write_text("new")
         assert not target.exists()
     assert (target / "new.txt").read_text() == "new"
+
+
+def test_a_figure_is_written_whole_or_not_at_all(tmp_path):
+    figure = Figure(figsize=(1, 1))
+    figure.subplots().plot([0, 1])
+    written = output.write_figure(figure, tmp_path / "plots" / "line.png")
+    assert written.read_bytes().startswith(b"\x89PNG")
+
+    def fails_half_way(path, **_options):
+        Path(path).write_bytes(b"\x89PNG half")
+        raise OSError("disk full")
+
+    figure.savefig = fails_half_way
+    with pytest.raises(OSError, match="disk full"):
+        output.write_figure(figure, tmp_path / "plots" / "broken.png")
+    assert [p.name for p in (tmp_path / "plots").iterdir()] == ["line.png"]
