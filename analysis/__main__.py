@@ -154,13 +154,39 @@ def cmd_summary(args: argparse.Namespace) -> None:
     print(write_csv(summarise(_images(args)), args.out))
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse ``--out`` (a file) and ``--figures`` (a folder, where given) before any work."""
+def _check_outputs(args: argparse.Namespace, side_table: str) -> Path:
+    """Refuse the output files and the ``--figures`` folder (where given) before any work.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options (``out``, ``figures``).
+    side_table : str
+        What the second table's name adds to ``--out``'s stem, e.g. ``_objects``.
+
+    Returns
+    -------
+    Path
+        The second table's file, beside ``--out``.
+
+    Raises
+    ------
+    AnalysisError
+        If a file cannot be written where named, or ``--figures`` would be
+        one of the output files or a folder below one.
+    """
     from .output import check_target
 
-    check_target(args.out)
+    side = args.out.with_name(f"{args.out.stem}{side_table}.csv")
+    for table in (args.out, side):
+        check_target(table)
     if args.figures:
         check_target(args.figures, folder=True)
+        figures = args.figures.resolve()
+        for table in (args.out, side):
+            if table.resolve() in (figures, *figures.parents):
+                raise AnalysisError(args.figures, f"would be made where the table {table} is written")
+    return side
 
 
 def cmd_count(args: argparse.Namespace) -> None:
@@ -175,14 +201,13 @@ def cmd_count(args: argparse.Namespace) -> None:
     from .output import write_csv
     from .pipeline import count_nuclei
 
-    _check_outputs(args)
+    objects_out = _check_outputs(args, "_objects")
     pairs = _images(args)
     model = (
         load_model(args.model) if args.method.startswith("stardist") else None
     )  # segment() checks the name
     _check_diameter(args, model)
     counts, objects, labels = count_nuclei(pairs, args.method, model, args.nucleus_diameter)
-    objects_out = args.out.with_name(f"{args.out.stem}_objects.csv")
     if args.figures:
         from . import figures
         from .images import load_image
@@ -217,7 +242,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from .pipeline import validate_cells, validate_segmentation
     from .validate import summarise_by_well
 
-    _check_outputs(args)
+    by_well_out = _check_outputs(args, "_by_well")
     pairs = _images(args)
     truth = None
     if args.truth and args.objects == "nuclei":
@@ -244,7 +269,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         from .output import write_figure
 
         write_figure(plot_scores(table), args.figures / f"dice_{args.objects}.png")
-    write_csv(summarise_by_well(table), args.out.with_name(f"{args.out.stem}_by_well.csv"))
+    write_csv(summarise_by_well(table), by_well_out)
     print(write_csv(table, args.out))
 
 

@@ -183,6 +183,25 @@ def test_out_below_a_file(tmp_path):
     assert blocker.read_text() == "not a folder"
 
 
+@pytest.mark.parametrize(
+    ("command", "figures"),
+    [
+        (["count", "--method", "otsu"], "out.csv"),
+        (["count", "--method", "otsu"], "out_objects.csv/plots"),
+        (["validate", "--methods", "otsu"], "out_by_well.csv"),
+    ],
+)
+def test_figures_where_a_table_goes(tmp_path, command, figures):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good_pair(folder)
+    out = tmp_path / "out.csv"
+    result = run_cli(*command, "--images", folder, "--out", out, "--figures", tmp_path / figures)
+    assert_clean_failure(result, figures, out)
+    assert "would be made where the table" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_validate_images_without_known_masks(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
