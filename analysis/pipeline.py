@@ -68,7 +68,8 @@ def count_nuclei(
         One row per image: ``image``, ``well``, ``field``, ``method``,
         ``model``, ``nucleus_diameter`` (pixels, estimated or given),
         ``scale`` (the factor StarDist predicted at; 1 for the other
-        methods), ``n_nuclei`` and ``median_area`` (pixels).
+        methods), ``n_nuclei`` and ``median_area`` (pixels; NaN where no
+        nucleus was found: the median of nothing is not zero).
     objects : DataFrame
         One row per nucleus: ``image`` and the columns of
         :func:`analysis.segment.object_table`.
@@ -94,7 +95,7 @@ def count_nuclei(
                 "nucleus_diameter": round(size, 2),
                 "scale": round(factor, 4),
                 "n_nuclei": len(table),
-                "median_area": float(table["area"].median()) if len(table) else 0.0,
+                "median_area": float(table["area"].median()),  # NaN (empty in a CSV) with no nucleus
             }
         )
     return pd.DataFrame(counts), pd.concat(objects, ignore_index=True), labels

@@ -1,5 +1,9 @@
+import numpy as np
 import pandas as pd
+import tifffile
 from conftest import run_cli
+
+from analysis import pairing, pipeline
 
 
 def test_summary_csv(tmp_path, dataframe_regression):
@@ -12,3 +16,14 @@ def test_summary_csv(tmp_path, dataframe_regression):
     first = table.iloc[0]
     assert (first.well, first.field, first.nuclei_max, first.actin_max) == ("A24", 1, 255, 122)
     dataframe_regression.check(table)
+
+
+def test_a_field_without_nuclei_has_no_median_area(tmp_path):
+    nuclei, actin = tmp_path / "nuclei.tif", tmp_path / "actin.tif"
+    for path in (nuclei, actin):
+        tifffile.imwrite(path, np.zeros((48, 48), np.uint16))
+    counts, objects, labels = pipeline.count_nuclei([pairing.ImagePair("B02", 1, nuclei, actin)], "otsu")
+    assert counts.n_nuclei.tolist() == [0]
+    assert np.isnan(counts.median_area[0])
+    assert objects.empty
+    assert not labels["B02 f1"].any()
