@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import socket
 import sys
@@ -135,17 +136,19 @@ def _published_folder() -> Path:
     configured = os.environ.get(PUBLISHED_ENV)
     if configured:
         return Path(configured)
+    StarDist2D = _stardist2d()  # first: csbdeep would import TensorFlow unsilenced
     from csbdeep.models.pretrained import get_model_folder
 
-    StarDist2D = _stardist2d()
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(10)
     try:
-        return Path(get_model_folder(StarDist2D, PUBLISHED))
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints "Downloading data from ..."
+            return Path(get_model_folder(StarDist2D, PUBLISHED))
     except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise AnalysisError(
             PUBLISHED,
-            f"cannot download the published weights ({type(error).__name__}); offline, "
+            f"cannot download the published weights ({reason}); offline, "
             f"unpack python_2D_versatile_fluo.zip and set {PUBLISHED_ENV} to its folder, "
             "or pass --model FOLDER",
         ) from None
@@ -170,9 +173,10 @@ def locate_model(spec: str | os.PathLike | None = None) -> tuple[Path, str, str]
     Raises
     ------
     AnalysisError
-        If the folder or its files are missing, the published weights have
-        another SHA-256, or the published model is neither given nor
-        downloadable.
+        If the folder or its files are missing, a settings file is not
+        valid JSON (``config.json``, ``thresholds.json``, ``scale.json``),
+        the published weights have another SHA-256, or the published model
+        is neither given nor downloadable.
     """
     spec = "project" if spec is None else str(spec)
     if spec == "project":
@@ -187,6 +191,14 @@ def locate_model(spec: str | os.PathLike | None = None) -> tuple[Path, str, str]
     for required in ("config.json", "weights_best.h5"):
         if not (folder / required).is_file():
             raise AnalysisError(folder, f"model folder has no {required}")
+    for settings in ("config.json", "thresholds.json"):  # named here, not as a failed load later
+        path = folder / settings
+        if path.is_file():
+            try:
+                json.loads(path.read_text())
+            except (ValueError, UnicodeDecodeError) as error:
+                raise AnalysisError(path, f"is not valid JSON ({error})") from None
+    read_scale(folder)
     weights = folder / "weights_best.h5"
     digest = sha256(weights)
     if (name == PUBLISHED or folder.name == PUBLISHED) and digest != PUBLISHED_SHA256:
@@ -247,9 +259,7 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
         with contextlib.redirect_stdout(io.StringIO()), quiet_native_stderr(), long_lived():
             model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
     except Exception as error:
-        raise AnalysisError(
-            folder / "weights_best.h5", f"cannot load the model ({type(error).__name__}: {error})"
-        ) from None
+        raise AnalysisError(folder, f"cannot load the model ({type(error).__name__}: {error})") from None
     model.basedir = None  # read-only: never write into the model folder
     predict_directly(model.keras_model)
     return LoadedModel(model, name, folder, digest, read_scale(folder))

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+from .errors import AnalysisError
 from .foreground import li_foreground
 
 SCALE_FILE = "scale.json"
@@ -113,9 +114,22 @@ def read_scale(model_dir: Path) -> float | None:
     Returns
     -------
     float or None
+
+    Raises
+    ------
+    AnalysisError
+        If the file is there but holds no positive ``nucleus_diameter``.
     """
     path = model_dir / SCALE_FILE
-    return float(json.loads(path.read_text())["nucleus_diameter"]) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        diameter = float(json.loads(path.read_text())["nucleus_diameter"])
+    except (ValueError, TypeError, KeyError) as error:  # JSONDecodeError is a ValueError
+        raise AnalysisError(path, f"holds no nucleus diameter ({type(error).__name__}: {error})") from None
+    if not (math.isfinite(diameter) and diameter > 0):
+        raise AnalysisError(path, f"nucleus diameter {diameter} is not a positive number")
+    return diameter
 
 
 def scale_factor(reference: float | None, diameter: float) -> float:

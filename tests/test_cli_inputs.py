@@ -202,6 +202,20 @@ def test_figures_where_a_table_goes(tmp_path, command, figures):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+@pytest.mark.slow
+def test_published_model_offline_is_one_line(tmp_path):
+    # Every request goes to a loopback proxy nobody listens on: refused at once, nothing leaves the machine.
+    proxy = "http://127.0.0.1:9"
+    env = {"https_proxy": proxy, "http_proxy": proxy, "no_proxy": "", "KERAS_HOME": str(tmp_path / "keras")}
+    out = tmp_path / "counts.csv"
+    result = run_cli(
+        "count", "--model", "2D_versatile_fluo", "--out", out, env=env | {"STARDIST_VERSATILE_FLUO": ""}
+    )
+    assert_clean_failure(result, "2D_versatile_fluo: cannot download the published weights", out)
+    assert "STARDIST_VERSATILE_FLUO" in result.stderr
+    assert result.stdout == ""
+
+
 def test_validate_images_without_known_masks(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

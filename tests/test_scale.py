@@ -12,6 +12,7 @@ from skimage.draw import disk
 from skimage.transform import rescale
 
 from analysis import images, models, scale, segment, train
+from analysis.errors import AnalysisError
 
 
 def discs(radius: int, shape=(200, 200), spacing=50) -> np.ndarray:
@@ -61,6 +62,22 @@ def test_scale_file_round_trip(tmp_path):
     assert scale.read_scale(tmp_path) is None
     scale.write_scale(tmp_path, 12.3456, "test")
     assert scale.read_scale(tmp_path) == 12.346
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{", "holds no nucleus diameter (JSONDecodeError"),
+        ('{"source": "x"}', "holds no nucleus diameter (KeyError"),
+        ('{"nucleus_diameter": "wide"}', "holds no nucleus diameter (ValueError"),
+        ('{"nucleus_diameter": -4}', "nucleus diameter -4.0 is not a positive number"),
+    ],
+)
+def test_a_broken_scale_file_is_named(tmp_path, text, problem):
+    (tmp_path / scale.SCALE_FILE).write_text(text)
+    with pytest.raises(AnalysisError, match=r"scale\.json") as raised:
+        scale.read_scale(tmp_path)
+    assert problem in str(raised.value)
 
 
 @pytest.mark.slow
