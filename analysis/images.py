@@ -120,27 +120,39 @@ def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
     return nuclei, actin
 
 
-def load_mask(path: str | os.PathLike) -> np.ndarray:
+def load_mask(path: str | os.PathLike, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Read a hand-corrected foreground mask with True = foreground.
 
     The BBBC008 masks are stored with photometric interpretation
     MINISWHITE, so their raw bits are 1 on the background. The stored
-    interpretation is honoured here, whatever it is.
+    interpretation is honoured here, whatever it is. Any non-zero value is
+    foreground, so a label image serves as a mask too.
 
     Parameters
     ----------
     path : str or path-like
         TIFF file.
+    shape : tuple of int, optional
+        The shape of the image the mask belongs to.
 
     Returns
     -------
     ndarray of bool, shape (rows, cols)
+
+    Raises
+    ------
+    AnalysisError
+        If the file is not a 2-D image, or not of ``shape``.
     """
     path = Path(path)
     check_known_hash(path)
     array, photometric = _read_page(path)
     if array.ndim != 2:
         raise AnalysisError(path, f"expected a 2-D mask, got shape {array.shape}")
+    if shape is not None and array.shape != tuple(shape):
+        raise AnalysisError(
+            path, f"mask of shape {array.shape} does not fit its image of shape {tuple(shape)}"
+        )
     foreground = array.astype(bool)
     if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
         foreground = ~foreground

@@ -137,7 +137,7 @@ def validate_segmentation(
     for pair in tqdm(pairs, desc="validate", unit="image", disable=None):
         path = getattr(pair, channel)
         image = load_image(path)
-        mask = load_mask(truth[path] if truth is not None else foreground_path(path))
+        mask = load_mask(truth[path] if truth is not None else foreground_path(path), image.shape)
         # The split rule and the scale are made for nuclei: the actin channel is
         # segmented as it is, and its masks give no count to compare.
         nuclei = channel == "nuclei"
@@ -191,7 +191,7 @@ def validate_cells(
         nuclei_image, actin = load_pair(pair)
         factor = scale_for(model if method.startswith("stardist") else None, nuclei_image, diameter)[1]
         cells = grow_cells(segment(nuclei_image, method, model, factor), actin)
-        mask = load_mask(truth[pair.actin] if truth is not None else foreground_path(pair.actin))
+        mask = load_mask(truth[pair.actin] if truth is not None else foreground_path(pair.actin), actin.shape)
         rows.append(
             {"image": pair.name, "well": pair.well, "field": pair.field, "objects": "cells", "method": label}
             | score(cells, mask)

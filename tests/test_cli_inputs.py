@@ -349,6 +349,20 @@ def test_validate_with_own_masks_scores_like_the_manifest(tmp_path, pairs):
     assert scored.n_truth_instances.tolist() == reference.n_truth_instances.tolist()
 
 
+@pytest.mark.parametrize("objects", ["nuclei", "cells"])
+def test_validate_with_a_mask_of_another_size(tmp_path, objects):
+    folder, masks = tmp_path / "in", tmp_path / "masks"
+    folder.mkdir()
+    masks.mkdir()
+    for image in good_pair(folder):
+        tifffile.imwrite(masks / image.name, np.ones((16, 16), np.uint8))
+    out = tmp_path / "out" / "validation.csv"
+    options = ["--methods", "otsu"] if objects == "nuclei" else ["--objects", "cells"]
+    result = run_cli("validate", "--images", folder, "--truth", masks, *options, "--out", out)
+    assert_clean_failure(result, "masks/", out)
+    assert "mask of shape (16, 16) does not fit its image of shape (32, 32)" in result.stderr
+
+
 def test_report_on_images_checks_the_naming_first(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()

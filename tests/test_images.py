@@ -1,8 +1,10 @@
 """Reading images and masks: the lesson's loader facts and the masks' polarity."""
 
 import numpy as np
+import pytest
 
 from analysis import data, images
+from analysis.errors import AnalysisError
 
 # Printed in the lesson for channel 1 of A24 field 1, rows and columns 10..19.
 LESSON_BLOCK = np.array(
@@ -40,6 +42,18 @@ def test_mask_polarity_is_foreground_true(pairs):
     mask = images.load_mask(path)
     assert raw.mean() > 0.5 > mask.mean()
     np.testing.assert_array_equal(mask, ~raw.astype(bool))
+
+
+def test_a_label_image_is_a_mask_of_its_image_shape(tmp_path):
+    import tifffile
+
+    path = tmp_path / "labels.tif"
+    tifffile.imwrite(path, np.array([[0, 3], [7, 0]], np.uint16))
+    np.testing.assert_array_equal(images.load_mask(path, (2, 2)), [[False, True], [True, False]])
+    with pytest.raises(
+        AnalysisError, match=r"mask of shape \(2, 2\) does not fit its image of shape \(2, 3\)"
+    ):
+        images.load_mask(path, (2, 3))
 
 
 def test_nuclei_masks_cover_bright_pixels(pairs):
