@@ -121,9 +121,11 @@ def execute(notebook: nbformat.NotebookNode, qmd: Path) -> nbformat.NotebookNode
         )
         code = failing.source if failing else ""
         anchor = failing.metadata.get("anchor") if failing else None
+        where = f"{qmd}:{_source_line(qmd, anchor or split_options(code)[1])}"
+        if error.ename == AnalysisError.__name__:  # the input's problem, told in one line, not the code's
+            raise RenderError(where, error.evalue) from None
         raise RenderError(
-            f"{qmd}:{_source_line(qmd, anchor or split_options(code)[1])}",
-            f"cell failed: {error.ename}: {error.evalue}\n--- cell ---\n{code}\n------------",
+            where, f"cell failed: {error.ename}: {error.evalue}\n--- cell ---\n{code}\n------------"
         ) from None
     except DeadKernelError:
         raise RenderError(qmd, "the kernel died while executing the page") from None

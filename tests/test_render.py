@@ -138,6 +138,20 @@ def test_failing_cell_fails_the_render_and_writes_nothing(tmp_path, cache_env):
     assert not list((tmp_path / "cache").glob("*"))
 
 
+def test_an_input_error_in_a_cell_is_one_line(tmp_path, cache_env):
+    bad_input = (
+        "from analysis.errors import AnalysisError\nraise AnalysisError('masks/a.tif', 'does not fit')"
+    )
+    root = make_project(tmp_path / "project", PAGE.replace("answer = 6 * 7", bad_input))
+    out = tmp_path / "out"
+    result = run_cli("report", "--project", root, "--out", out, env=cache_env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.fullmatch(r"error: .*page\.qmd:\d+: masks/a\.tif: does not fit", lines[0])
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
     root, out = render_mini(tmp_path)
