@@ -558,13 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the project's StarDist model on well A24")
     train.add_argument(
         "--epochs",
-        type=int,
+        type=_count,
         default=TrainingSettings.epochs,
         help=f"training epochs (default {TrainingSettings.epochs})",
     )
     train.add_argument(
         "--steps",
-        type=int,
+        type=_count,
         default=TrainingSettings.steps_per_epoch,
         help=f"steps per epoch (default {TrainingSettings.steps_per_epoch})",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,14 +155,17 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
     )
     model = StarDist2D(config, name=model_dir.name, basedir=str(model_dir.parent))
     start = time.perf_counter()
-    model.train(
-        [images[i] for i in fit],
-        [labels[i] for i in fit],
-        validation_data=([images[i] for i in held], [labels[i] for i in held]),
-        augmenter=make_augmenter(settings.zoom_range, settings.gamma_range, settings.seed),
-        epochs=settings.epochs,
-        steps_per_epoch=settings.steps_per_epoch,
-    )
+    with warnings.catch_warnings():
+        # StarDist passes a generator of shuffled batches with shuffle=True, which Keras ignores.
+        warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
+        model.train(
+            [images[i] for i in fit],
+            [labels[i] for i in fit],
+            validation_data=([images[i] for i in held], [labels[i] for i in held]),
+            augmenter=make_augmenter(settings.zoom_range, settings.gamma_range, settings.seed),
+            epochs=settings.epochs,
+            steps_per_epoch=settings.steps_per_epoch,
+        )
     seconds = time.perf_counter() - start
     model.optimize_thresholds(images, labels)
     record = {

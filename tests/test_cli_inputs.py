@@ -398,6 +398,8 @@ def test_report_truth_without_masks_for_the_images(tmp_path):
         (["measure", "--workers", "two"], "'two' is not a positive whole number"),
         (["measure", "--workers", "²"], "'²' is not a positive whole number"),
         (["measure", "--workers", "-3"], "'-3' is not a positive whole number"),
+        (["train", "--epochs", "0"], "'0' is not a positive whole number"),
+        (["train", "--steps", "-1"], "'-1' is not a positive whole number"),
     ],
 )
 def test_bad_numbers_are_one_line(tmp_path, options, problem):
