@@ -157,14 +157,19 @@ def pair_channels(
     Raises
     ------
     AnalysisError
-        If the folder is missing or holds no TIFF, a name does not match the
-        pattern, two files claim the same field and channel, a channel role
-        occurs in no name, or a field lacks one of its two channels.
+        If the two channels are the same, the folder is missing or holds no
+        TIFF, a name does not match the pattern, two files claim the same
+        field and channel, a channel role occurs in no name, or a field lacks
+        one of its two channels.
     """
     folder = Path(folder)
     files = _tiff_files(folder)
     if not files:
         raise AnalysisError(folder, "folder holds no .tif image")
+    if str(nuclei_channel) == str(actin_channel):
+        raise AnalysisError(
+            "--actin-channel", f"is the nuclei channel too ({actin_channel}); the stains must differ"
+        )
     roles = {str(nuclei_channel): "nuclei", str(actin_channel): "actin"}
     channels: dict[tuple[str, str, int], dict[str, Path]] = {}
     seen = set()

@@ -98,6 +98,12 @@ def test_channel_role_missing_from_every_name(tmp_path):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 5)
 
 
+def test_one_channel_for_both_stains_is_refused(tmp_path):
+    folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
+    with pytest.raises(AnalysisError, match=r"--actin-channel: is the nuclei channel too \(0\)"):
+        pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, "0")
+
+
 def test_files_of_a_channel_are_matched_by_plate_well_and_field(tmp_path):
     images = touch(
         tmp_path / "images", "P1_D03f00d0.tif", "P1_D03f00d2.tif", "P1_E04f00d0.tif", "P1_E04f00d2.tif"
