@@ -259,7 +259,10 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
         with contextlib.redirect_stdout(io.StringIO()), quiet_native_stderr(), long_lived():
             model = StarDist2D(None, name=folder.name, basedir=str(folder.parent))
     except Exception as error:
-        raise AnalysisError(folder, f"cannot load the model ({type(error).__name__}: {error})") from None
+        # The settings files parsed in locate_model: what fails here is the weights or their fit.
+        raise AnalysisError(
+            folder / "weights_best.h5", f"cannot load the model ({type(error).__name__}: {error})"
+        ) from None
     model.basedir = None  # read-only: never write into the model folder
     predict_directly(model.keras_model)
     return LoadedModel(model, name, folder, digest, read_scale(folder))

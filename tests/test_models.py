@@ -40,16 +40,6 @@ def test_a_model_with_a_broken_settings_file_is_refused_before_loading(tmp_path,
 
 
 @pytest.mark.slow
-def test_weights_that_do_not_load_name_the_folder(tmp_path):
-    folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
-    (folder / "weights_best.h5").write_bytes(b"not HDF5")
-    with pytest.raises(AnalysisError, match="cannot load the model") as raised:
-        models.load_model(folder)
-    assert raised.value.source == str(folder)
-
-
-@pytest.mark.slow
 def test_published_model_offline_fails_fast(tmp_path, monkeypatch):
     from csbdeep.models.pretrained import _MODELS
     from stardist.models import StarDist2D
