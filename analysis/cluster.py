@@ -102,32 +102,16 @@ def proportions(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     return np.bincount(labels.ravel(), minlength=n_clusters) / labels.size
 
 
-def cluster_sweep(features: np.ndarray, ks=range(2, 7), methods=METHODS) -> dict[tuple[str, int], np.ndarray]:
-    """Cluster the same features with several methods and cluster counts.
-
-    Parameters
-    ----------
-    features : ndarray, shape (n_pixels, n_features)
-    ks : iterable of int
-    methods : iterable of str
-
-    Returns
-    -------
-    dict
-        ``(method, k)`` to the labels of :func:`fit_labels`.
-    """
-    return {(m, k): fit_labels(features, k, m) for m in methods for k in ks}
-
-
 def cluster_table(features: np.ndarray, sweep: dict[tuple[str, int], np.ndarray]) -> pd.DataFrame:
-    """Proportion and mean features of every cluster of a sweep.
+    """Proportion and mean features of every cluster of several clusterings.
 
     Parameters
     ----------
     features : ndarray, shape (n_pixels, 2)
         Columns: nuclei and actin intensity.
     sweep : dict
-        Output of :func:`cluster_sweep`.
+        ``(method, k)`` to the labels of every pixel (:func:`fit_labels`),
+        clusters numbered 0..k-1.
 
     Returns
     -------

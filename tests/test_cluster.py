@@ -19,7 +19,11 @@ def features(first_pair):
 
 @pytest.fixture(scope="module")
 def sweep(features):
-    return cluster.cluster_sweep(features, ks=range(2, 7))
+    return {
+        (method, k): cluster.fit_labels(features, k, method)
+        for method in cluster.METHODS
+        for k in range(2, 7)
+    }
 
 
 def test_labels_are_ordered_by_brightness():
