@@ -106,7 +106,8 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
     Raises
     ------
     AnalysisError
-        If the name does not match the pattern.
+        If the name does not match the pattern, or its field is not a
+        whole number.
     """
     regex = compile_pattern(pattern)
     match = regex.search(Path(path).name)
@@ -116,10 +117,12 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
         raise AnalysisError(path, f"name does not match {explained}")
     found = match.groupdict()
     field = found.get("field")
+    if field and not field.isdecimal():
+        raise AnalysisError(path, f"field {field!r} is not a whole number; the field group must match digits")
     return {
         "plate": found.get("plate") or "",
         "well": found["well"],
-        "field": int(field) if field and field.isdigit() else 1,
+        "field": int(field) if field else 1,
         "channel": found["channel"],
     }
 

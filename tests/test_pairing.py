@@ -98,6 +98,12 @@ def test_channel_role_missing_from_every_name(tmp_path):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 5)
 
 
+def test_a_field_that_is_not_a_number_is_refused(tmp_path):
+    folder = touch(tmp_path / "in", "D03_sA_0.tif", "D03_sA_2.tif")
+    with pytest.raises(AnalysisError, match=r"D03_sA_0\.tif: field 'A' is not a whole number"):
+        pairing.pair_channels(folder, r"^(?P<well>[A-P]\d{2})_s(?P<field>\w+)_(?P<channel>\d)\.tif$", 0, 2)
+
+
 def test_one_channel_for_both_stains_is_refused(tmp_path):
     folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
     with pytest.raises(AnalysisError, match=r"--actin-channel: is the nuclei channel too \(0\)"):
