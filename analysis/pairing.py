@@ -188,7 +188,10 @@ def pair_channels(
         field[role] = path
     for channel, role in roles.items():
         if channel not in seen:
-            raise AnalysisError(folder, f"no file name has channel {channel} (--{role}-channel)")
+            found = ", ".join(sorted(seen))
+            raise AnalysisError(
+                folder, f"no file name has channel {channel} (--{role}-channel); channels found: {found}"
+            )
     pairs = []
     for (plate, well, field), found in sorted(channels.items()):
         for role, channel in (("nuclei", nuclei_channel), ("actin", actin_channel)):

@@ -94,7 +94,9 @@ def test_duplicate_field_and_channel_is_refused(tmp_path):
 
 def test_channel_role_missing_from_every_name(tmp_path):
     folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
-    with pytest.raises(AnalysisError, match=r"no file name has channel 5 \(--actin-channel\)"):
+    with pytest.raises(
+        AnalysisError, match=r"no file name has channel 5 \(--actin-channel\); channels found: 0, 2$"
+    ):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 5)
 
 
