@@ -188,9 +188,9 @@ def pair_channels(
         field[role] = path
     for channel, role in roles.items():
         if channel not in seen:
-            found = ", ".join(sorted(seen))
+            present = ", ".join(sorted(seen))
             raise AnalysisError(
-                folder, f"no file name has channel {channel} (--{role}-channel); channels found: {found}"
+                folder, f"no file name has channel {channel} (--{role}-channel); channels found: {present}"
             )
     pairs = []
     for (plate, well, field), found in sorted(channels.items()):
