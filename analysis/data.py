@@ -16,6 +16,7 @@ Pairing lives in :mod:`analysis.pairing`, reading in :mod:`analysis.images`.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -127,6 +128,9 @@ def cache_dir() -> Path:
 def _download_member(entry: ManifestEntry) -> Path:
     """Fetch the official archive (once) with pooch and unpack one member of it."""
     archives = cache_dir() / "archives"
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # pooch's "Downloading data from" line: the progress bar shows it
     try:
         (member,) = pooch.retrieve(
             entry.url,
@@ -142,6 +146,8 @@ def _download_member(entry: ManifestEntry) -> Path:
             f"cannot download ({type(error).__name__}); offline, point "
             "BBBC008_MIRROR at a folder holding images/ and foreground/",
         ) from None
+    finally:
+        logger.setLevel(level)
     return Path(member)
 
 

@@ -2,10 +2,12 @@
 
 import functools
 import http.server
+import logging.handlers
 import threading
 import time
 import zipfile
 
+import pooch
 import pytest
 
 from analysis import data
@@ -50,10 +52,16 @@ def test_no_mirror_and_no_network_fails_fast(tmp_path, empty_cache, monkeypatch)
     # A loopback port with no listener: the download is refused at once.
     unreachable = data.ManifestEntry(**{**entry.__dict__, "url": "http://127.0.0.1:9/BBBC008_v1_images.zip"})
     monkeypatch.setenv("BBBC008_MIRROR", str(tmp_path / "no-mirror"))
+    pooch_log = logging.handlers.BufferingHandler(capacity=100)
+    pooch.get_logger().addHandler(pooch_log)
     start = time.perf_counter()
-    with pytest.raises(AnalysisError, match="cannot download.*BBBC008_MIRROR"):
-        data.fetch(unreachable)
+    try:
+        with pytest.raises(AnalysisError, match="cannot download.*BBBC008_MIRROR"):
+            data.fetch(unreachable)
+    finally:
+        pooch.get_logger().removeHandler(pooch_log)
     assert time.perf_counter() - start < 30
+    assert pooch_log.buffer == []  # no "Downloading data from" line beside the error's
 
 
 @pytest.fixture
