@@ -338,8 +338,9 @@ def cmd_measure(args: argparse.Namespace) -> None:
     )
     result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
     objects = ", ".join(f"{count:,} {table.lower()}" for table, count in result["objects"].items())
+    screen_size = f"{result['fields']} field{'' if result['fields'] == 1 else 's'}"
     summary = (
-        f"{result['fields']} fields ({result['computed']} computed, {result['reused']} reused, "
+        f"{screen_size} ({result['computed']} computed, {result['reused']} reused, "
         f"{result['failed']} failed): {objects}; {result['seconds']:.1f} s, "
         f"{result['fields_per_second']:.2f} fields/s"
     )

@@ -225,7 +225,8 @@ def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
     out = tmp_path / "screen"
     options = ["--images", folder, "--pattern", EXAMPLE_HUMAN_PATTERN, "--nuclei-channel", "0"]
     options += ["--actin-channel", "2", "--stain", "PH3=1", "--mitotic-stain", "PH3", "--workers", "1"]
-    measured(out, *options)
+    result = measured(out, *options)
+    assert result.stderr.startswith("measured 1 field (1 computed, 0 reused, 0 failed): ")
     tables = screen.read_tables(out)
     cells = measure.single_cell_table(tables)
     assert "Nuclei_Intensity_MeanIntensity_PH3" in cells
