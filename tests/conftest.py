@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from skimage.draw import disk
 
 from analysis import data, images, pairing
 
@@ -71,6 +72,18 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         env={**os.environ, **(env or {})},
         timeout=600,
     )
+
+
+def sparse_field(nuclei=2, size=256):
+    """A few bright discs 13 px wide on a large field of Gaussian noise, and where the discs are."""
+    rng = np.random.default_rng(0)
+    image = rng.normal(100, 10, (size, size))
+    discs = np.zeros(image.shape, bool)
+    for _ in range(nuclei):
+        rows, cols = disk((rng.integers(12, size - 12), rng.integers(12, size - 12)), 6, shape=image.shape)
+        image[rows, cols] += 300
+        discs[rows, cols] = True
+    return np.clip(image, 0, 65535).astype(np.uint16), discs
 
 
 @pytest.fixture

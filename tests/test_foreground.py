@@ -1,6 +1,8 @@
 """Thresholded foregrounds of a stain."""
 
 import numpy as np
+from conftest import sparse_field
+from skimage.filters import threshold_li
 
 from analysis import foreground, images
 
@@ -30,7 +32,10 @@ def test_smoothing_drops_a_single_hot_pixel():
 
 
 def test_li_is_strictly_above_its_level():
-    image = np.repeat(np.arange(256, dtype=np.uint8)[None, :], 4, axis=0)
+    # A dark field with a ramp of brighter pixels: Li marks a minority of it.
+    image = np.concatenate(
+        [np.zeros((28, 256), np.uint8), np.arange(256, dtype=np.uint8)[None, :].repeat(4, 0)]
+    )
     found = foreground.li_foreground(image)
     level = image[found].min()
     assert not found[image < level].any()
@@ -38,11 +43,20 @@ def test_li_is_strictly_above_its_level():
     assert 0 < found.mean() < 1
 
 
+def test_li_settled_in_the_noise_gives_way_to_the_triangle():
+    image, discs = sparse_field()
+    assert (image > threshold_li(image)).mean() > foreground.MAX_LI_SHARE  # Li's level in the noise
+    found = foreground.li_foreground(image)
+    assert found[discs].all()
+    assert found.mean() < 2 * discs.mean()
+
+
 def test_li_keeps_the_dim_edges_that_otsu_drops(pairs):
-    """On every BBBC008 nuclei image Li's level is the lower one."""
+    """On every BBBC008 nuclei image Li's level is the lower one, and Li's own (no fallback)."""
     for pair in pairs:
         image = images.load_image(pair.nuclei)
         li = foreground.li_foreground(image)
+        np.testing.assert_array_equal(li, image > threshold_li(image), err_msg=pair.name)
         otsu = foreground.otsu_foreground(image)
         assert not (otsu & ~li).any(), pair.name
         assert li.sum() > 1.2 * otsu.sum(), pair.name

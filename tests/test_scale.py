@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, run_cli
+from conftest import assert_clean_failure, run_cli, sparse_field
 from skimage.draw import disk
 from skimage.transform import rescale
 
@@ -56,6 +56,11 @@ def test_the_project_model_records_its_reference_from_the_training_images(pairs)
     assert record == pytest.approx(
         scale.reference_diameter(fitted, train.TrainingSettings.zoom_range), abs=1e-3
     )
+
+
+def test_a_sparse_field_keeps_its_nuclei_size():
+    image, _ = sparse_field()
+    assert 11 <= scale.estimate_diameter(image) <= 14  # discs 13 px wide; Li's level alone gave 4 px
 
 
 def test_scale_file_round_trip(tmp_path):
