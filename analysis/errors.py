@@ -24,3 +24,17 @@ class AnalysisError(Exception):
     def __reduce__(self):
         # Raised on a cluster's worker, it travels back to the client pickled.
         return type(self), (self.source, self.problem)
+
+
+def first_line(error: BaseException) -> str:
+    """An exception's message in one line (its type's name when it has none).
+
+    Parameters
+    ----------
+    error : BaseException
+
+    Returns
+    -------
+    str
+    """
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import PROJECT_ROOT, sha256
-from .errors import AnalysisError
+from .errors import AnalysisError, first_line
 from .scale import read_scale
 
 #: Folder of the project's trained model.
@@ -145,10 +145,9 @@ def _published_folder() -> Path:
         with contextlib.redirect_stdout(io.StringIO()):  # Keras prints "Downloading data from ..."
             return Path(get_model_folder(StarDist2D, PUBLISHED))
     except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise AnalysisError(
             PUBLISHED,
-            f"cannot download the published weights ({reason}); offline, "
+            f"cannot download the published weights ({first_line(error)}); offline, "
             f"unpack python_2D_versatile_fluo.zip and set {PUBLISHED_ENV} to its folder, "
             "or pass --model FOLDER",
         ) from None
@@ -196,7 +195,7 @@ def locate_model(spec: str | os.PathLike | None = None) -> tuple[Path, str, str]
         if path.is_file():
             try:
                 json.loads(path.read_text())
-            except (ValueError, UnicodeDecodeError) as error:
+            except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
                 raise AnalysisError(path, f"is not valid JSON ({error})") from None
     read_scale(folder)
     weights = folder / "weights_best.h5"

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from .data import sha256
-from .errors import AnalysisError
+from .errors import AnalysisError, first_line
 from .measure import OBJECTS, FieldImages, Settings, measure_field
 from .output import atomic_path, write_csv
 
@@ -207,11 +207,6 @@ def measure_task(images: FieldImages, settings: Settings, model_spec: str | None
     return measure_field(images, settings, model)
 
 
-def _first_line(error: BaseException) -> str:
-    """An exception's message in one line (its type's name when it has none)."""
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
-
-
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
     """Hold SIGINT and SIGTERM until the block is done, then act on them as usual.
@@ -256,7 +251,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
                 client = opened.enter_context(Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"))
             except (OSError, TimeoutError, ValueError) as error:
                 raise AnalysisError(
-                    scheduler, f"cannot reach the dask scheduler ({_first_line(error)})"
+                    scheduler, f"cannot reach the dask scheduler ({first_line(error)})"
                 ) from None
         else:
             # A field is retried once; a worker lost twice under a task fails it too.
@@ -423,7 +418,7 @@ def run_screen(
                         {
                             "field": images.name,
                             "image_number": images.image_number,
-                            "reason": _first_line(error),
+                            "reason": first_line(error),
                         }
                     )
                     status[images.name] = "failed"
