@@ -11,6 +11,7 @@ Modules, in the order data flows through them:
 - :mod:`analysis.foreground` -- a stain's foreground by Otsu's or Li's threshold
 - :mod:`analysis.scale` -- nucleus size per image and the scale a model predicts at
 - :mod:`analysis.models` -- StarDist models found, verified and loaded
+- :mod:`analysis.onnx_stardist` -- a StarDist network exported to ONNX, predicted without TensorFlow
 - :mod:`analysis.segment` -- StarDist at the nuclei's scale, the baselines, per-object tables
 - :mod:`analysis.cells` -- cells grown from the nuclei on the actin stain, cytoplasm
 - :mod:`analysis.train` -- the project's StarDist model and its model card

@@ -361,7 +361,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     import shutil
     import time
 
-    from .models import PROJECT_MODEL
+    from .models import PROJECT_MODEL, export_model
     from .output import atomic_folder
     from .train import CARD_FILE, TrainingSettings, train_model, write_model_card
 
@@ -381,6 +381,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     # an interrupted or failed run leaves the folder as it was.
     with atomic_folder(model_dir) as staged:
         record = train_model(settings, staged)
+        export_model(staged)  # the card's validation then runs the network as users will
         if (model_dir / CARD_FILE).is_file():  # its History is carried on
             shutil.copy2(model_dir / CARD_FILE, staged / CARD_FILE)
         entry = (
@@ -389,6 +390,19 @@ def cmd_train(args: argparse.Namespace) -> None:
         )
         write_model_card(staged, entry)
     print(model_dir / CARD_FILE)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Export a model folder's network to ONNX beside its weights; print the file written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+    """
+    from .models import export_model
+
+    print(export_model(args.model))
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -579,6 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=cmd_train)
 
+    export = commands.add_parser(
+        "export", help="export a model's network to ONNX, so that predicting needs no TensorFlow"
+    )
+    export.add_argument("model", nargs="?", default="project", help="project (default) or a model folder")
+    export.set_defaults(run=cmd_export)
+
     report = commands.add_parser("report", help="execute and render the lesson website, notebooks and PDF")
     report.add_argument("--project", type=Path, help="folder of _quarto.yml (default: this project)")
     report.add_argument("--out", type=Path, help="output folder (default: the project's output-dir, _output)")
@@ -614,9 +634,15 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as stop:  # temporary files were removed while unwinding
+    except (KeyboardInterrupt, SystemError) as stop:  # temporary files were removed while unwinding
+        # A C extension that runs Python code while it works (StarDist's
+        # non-maximum suppression) can return over the interrupt raised in
+        # it, which Python then reports as a SystemError caused by it.
+        interrupt = stop if isinstance(stop, KeyboardInterrupt) else stop.__cause__
+        if not isinstance(interrupt, KeyboardInterrupt):
+            raise
         print("interrupted", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+        return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
     return 0
 
 

@@ -13,6 +13,10 @@ report and the tests. A model is named by
   ``weights_best.h5``, optional ``thresholds.json``). A folder named
   ``2D_versatile_fluo`` is checked like the published model.
 
+A folder that also holds its network exported to ONNX (``model.onnx``,
+:func:`export_model`) is predicted with ONNX Runtime and never imports
+TensorFlow (:mod:`analysis.onnx_stardist`); the project's model does.
+
 Predicting with a loaded model is :mod:`analysis.segment`'s job.
 """
 
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from .data import PROJECT_ROOT, sha256
 from .errors import AnalysisError, first_line
+from .onnx_stardist import ONNX_FILE, OnnxStarDist, default_threads, export_onnx
 from .scale import read_scale
 
 #: Folder of the project's trained model.
@@ -110,7 +115,8 @@ class LoadedModel:
 
     Attributes
     ----------
-    model : stardist.models.StarDist2D
+    model : stardist.models.StarDist2D or analysis.onnx_stardist.OnnxStarDist
+        Either predicts with ``predict_instances`` and has ``thresholds``.
     name : str
         ``"project"``, ``"2D_versatile_fluo"`` or the folder's name.
     folder : Path
@@ -234,13 +240,19 @@ def predict_directly(keras_model) -> None:
     keras_model.predict = predict
 
 
-def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
+def load_model(spec: str | os.PathLike | None = None, threads: int | None = None) -> LoadedModel:
     """Resolve, verify and load a StarDist2D model.
 
     Parameters
     ----------
     spec : str or path-like, optional
         ``"project"`` (default), ``"2D_versatile_fluo"`` or a model folder.
+    threads : int, optional
+        Threads of one prediction. By default an exported network uses
+        :func:`analysis.onnx_stardist.default_threads`, and TensorFlow its
+        own setting (``TF_NUM_INTRAOP_THREADS``); a number given for a model
+        without ``model.onnx`` must come before TensorFlow's first use in
+        the process.
 
     Returns
     -------
@@ -249,10 +261,39 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
     Raises
     ------
     AnalysisError
-        As :func:`locate_model`, or if the weights cannot be loaded.
+        As :func:`locate_model`, if the weights cannot be loaded, or if the
+        folder's ``model.onnx`` cannot be read or was exported from other
+        weights.
     """
     folder, name, digest = locate_model(spec)
+    if (folder / ONNX_FILE).is_file():
+        model = _onnx_model(folder, digest, default_threads() if threads is None else threads)
+    else:
+        model = _keras_model(folder, threads)
+    return LoadedModel(model, name, folder, digest, read_scale(folder))
+
+
+def _onnx_model(folder: Path, digest: str, threads: int) -> OnnxStarDist:
+    path = folder / ONNX_FILE
+    try:
+        model = OnnxStarDist(folder, threads)
+    except Exception as error:  # ONNX Runtime raises its own error types for unreadable files
+        raise AnalysisError(path, f"cannot load the network ({first_line(error)})") from None
+    if model.weights_sha256 != digest:
+        raise AnalysisError(
+            path,
+            "was exported from other weights than weights_best.h5; "
+            f"export it again: python -m analysis export {folder}",
+        )
+    return model
+
+
+def _keras_model(folder: Path, threads: int | None = None):
     StarDist2D = _stardist2d()
+    if threads is not None:
+        tf = import_tensorflow()
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     try:
         # StarDist narrates loading on stdout, TensorFlow on the native stderr.
         with contextlib.redirect_stdout(io.StringIO()), quiet_native_stderr(), long_lived():
@@ -264,4 +305,32 @@ def load_model(spec: str | os.PathLike | None = None) -> LoadedModel:
         ) from None
     model.basedir = None  # read-only: never write into the model folder
     predict_directly(model.keras_model)
-    return LoadedModel(model, name, folder, digest, read_scale(folder))
+    return model
+
+
+def export_model(folder: str | os.PathLike) -> Path:
+    """Export a model folder's network to ONNX, beside its weights.
+
+    Later loads of the folder (:func:`load_model`) then predict without
+    TensorFlow.
+
+    Parameters
+    ----------
+    folder : path-like
+        A StarDist2D model folder (see :func:`locate_model`).
+
+    Returns
+    -------
+    Path
+        The written ``model.onnx``.
+
+    Raises
+    ------
+    AnalysisError
+        As :func:`load_model`.
+    """
+    folder, _, digest = locate_model(folder)
+    model = _keras_model(folder)
+    overlap = tuple(model._axes_tile_overlap("YX"))  # the receptive field, measured by StarDist
+    with quiet_native_stderr():
+        return export_onnx(model.keras_model, digest, overlap, folder / ONNX_FILE)

@@ -177,15 +177,12 @@ def read_tables(out: str | os.PathLike) -> dict[str, pd.DataFrame]:
 def worker_model(spec: str | None):
     """The StarDist model of one worker process, loaded on its first task only.
 
-    TensorFlow is held to one thread: each worker is one thread, and the
+    Its predictions use one thread: each worker is one thread, and the
     workers share the machine's cores.
     """
-    from .models import import_tensorflow, load_model
+    from .models import load_model
 
-    tf = import_tensorflow()
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    return load_model(spec)
+    return load_model(spec, threads=1)
 
 
 def measure_task(images: FieldImages, settings: Settings, model_spec: str | None) -> dict[str, pd.DataFrame]:

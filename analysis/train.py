@@ -285,6 +285,9 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
   {config["n_rays"]} rays, grid {tuple(config["grid"])}: the published `2D_versatile_fluo` configuration.
 - Parameters: {record["parameters"]:,}.
 - Weights: `weights_best.h5`, {weights.stat().st_size:,} bytes, SHA-256 `{sha256(weights)}`.
+- Network for prediction: `model.onnx`, the same network exported to ONNX by
+  `python -m analysis export` (it records the weights' SHA-256), run by ONNX Runtime
+  without TensorFlow. The figures below were computed with it.
 - Thresholds (optimised on all six A24 fields): prob {record["thresholds"]["prob"]:.6f},
   NMS {record["thresholds"]["nms"]:.2f}.
 - Input: channel 1, percentile-normalised (1st -> 0, 99.8th -> 1) per image.

@@ -9,6 +9,7 @@ checkout appeared, changed or vanished.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 from skimage.draw import disk
 
-from analysis import data, images, pairing
+from analysis import data, images, models, onnx_stardist, pairing
 
 _SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
 os.environ["BBBC008_CACHE"] = str(Path(_SESSION_DIR.name) / "data-cache")
@@ -61,6 +62,14 @@ def pairs() -> list[pairing.ImagePair]:
 def first_pair(pairs) -> tuple[np.ndarray, np.ndarray]:
     """Nuclei and actin of A24 field 1, the lesson's example image."""
     return images.load_pair(pairs[0])
+
+
+@pytest.fixture(scope="session")
+def keras_model(tmp_path_factory) -> models.LoadedModel:
+    """The project's model loaded through TensorFlow: its folder without the exported network."""
+    folder = tmp_path_factory.mktemp("keras") / models.PROJECT_MODEL.name
+    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
+    return models.load_model(folder)
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

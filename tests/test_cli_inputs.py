@@ -238,14 +238,17 @@ def test_report_out_that_is_a_file(tmp_path):
 
 
 def test_terminated_count_writes_nothing(tmp_path, pairs):
-    # Eight copies of the twelve fields under other plate names: the count is
-    # still predicting when the signal comes, however fast the machine.
+    # Eight copies of the twelve fields under other plate names, each turned
+    # another way so that none is recalled from an earlier prediction: the
+    # count is still predicting when the signal comes, however fast the machine.
     folder = tmp_path / "in"
     folder.mkdir()
     for copy in range(8):
         for pair in pairs:
             for path in (pair.nuclei, pair.actin):
-                shutil.copy(path, folder / path.name.replace("AS_09125", f"COPY{copy}"))
+                turned = np.rot90(tifffile.imread(path), k=copy % 4)
+                turned = turned[:, ::-1] if copy > 3 else turned
+                tifffile.imwrite(folder / path.name.replace("AS_09125", f"COPY{copy}"), turned)
     out = tmp_path / "out" / "counts.csv"
     result = interrupt_cli("count", "--images", folder, "--out", out, ready=after(6))
     assert result.returncode == 143, result.stderr
@@ -267,6 +270,27 @@ def test_interrupt_while_starting(monkeypatch, capsys, main_here, stop):
         pytest.fail("the interrupt escaped main")
     assert status == 128 + (signal.SIGTERM if stop is cli.Terminated else signal.SIGINT)
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_interrupt_a_c_extension_returned_over_ends_the_same(monkeypatch, capsys, main_here):
+    # StarDist's non-maximum suppression runs Python code: a signal's handler
+    # may raise there, and Python reports the result as a SystemError.
+    def suppressing():
+        try:
+            raise cli.Terminated
+        except cli.Terminated as stop:
+            raise SystemError("c_non_max_suppression_inds returned a result with an exception set") from stop
+
+    monkeypatch.setattr(cli, "build_parser", suppressing)
+    assert main_here(["summary"]) == 143
+    assert capsys.readouterr().err == "interrupted\n"
+
+    def failing():
+        raise SystemError("a fault of its own")
+
+    monkeypatch.setattr(cli, "build_parser", failing)
+    with pytest.raises(SystemError, match="of its own"):
+        main_here(["summary"])
 
 
 def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys, main_here):

@@ -75,9 +75,8 @@ def test_long_lived_objects_are_frozen_and_the_collector_restored():
 
 
 @pytest.mark.slow
-def test_the_direct_call_predicts_what_keras_predict_does():
-    model = models.load_model()
-    keras_model = model.model.keras_model
+def test_the_direct_call_predicts_what_keras_predict_does(keras_model):
+    keras_model = keras_model.model.keras_model
     rng = np.random.default_rng(0)
     for shape in ((1, 64, 96, 1), (1, 128, 64, 1)):  # two sizes: the trace is generalised
         batch = rng.random(shape, dtype=np.float32)

@@ -1,0 +1,115 @@
+"""The exported network: the objects StarDist finds with TensorFlow, whole and in tiles, and its checks."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from skimage.transform import rescale
+
+from analysis import data, models, onnx_stardist, segment
+from analysis.errors import AnalysisError
+from analysis.images import load_image
+
+
+@pytest.fixture(scope="module")
+def onnx_model():
+    model = models.load_model()
+    assert isinstance(model.model, onnx_stardist.OnnxStarDist)
+    return model
+
+
+def assert_same_objects(ours, theirs, exact=True):
+    """Same star centres; the same labels, or (``exact=False``) the same foreground.
+
+    Two candidates of equal probability (to float32 precision) may be
+    drawn in either order, so where one field's network outputs differ by
+    rounding, only the label numbers of the pixels they share may differ.
+    """
+    (labels, details), (expected, expected_details) = ours, theirs
+    assert labels.max() == expected.max()
+    assert {tuple(p) for p in details["points"]} == {tuple(p) for p in expected_details["points"]}
+    if exact:
+        np.testing.assert_array_equal(labels, expected)
+    else:
+        np.testing.assert_array_equal(labels > 0, expected > 0)
+
+
+@pytest.mark.slow
+def test_the_exported_network_finds_the_objects_tensorflow_finds(pairs, onnx_model, keras_model):
+    for pair in pairs:
+        _, factor = segment.scale_for(onnx_model, load_image(pair.nuclei))
+        for scale in (1.0, factor):
+            image = load_image(pair.nuclei)
+            if scale != 1:  # as segment.predict_labels resamples
+                image = rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
+            x = segment.normalise_for_network(image)
+            assert_same_objects(
+                onnx_model.model.predict_instances(x),
+                keras_model.model.predict_instances(x, verbose=False),
+                exact=scale == 1,
+            )
+
+
+@pytest.mark.slow
+def test_tiles_are_cut_and_joined_as_stardist_does(pairs, onnx_model, keras_model):
+    mosaic = np.block([[load_image(p.nuclei) for p in pairs[i : i + 2]] for i in (0, 6)])
+    x = segment.normalise_for_network(mosaic[:1000, :1016])  # sides no multiple of 16: padded
+    for tiles in ((2, 2), (3, 1)):
+        assert_same_objects(
+            onnx_model.model.predict_instances(x, n_tiles=tiles),
+            keras_model.model.predict_instances(x, n_tiles=tiles, verbose=False, show_tile_progress=False),
+        )
+
+
+@pytest.mark.slow
+def test_export_records_the_weights_and_predicts_as_the_committed_export(tmp_path, pairs, onnx_model):
+    folder = tmp_path / "model"
+    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
+    assert models.export_model(folder) == folder / onnx_stardist.ONNX_FILE
+    exported = models.load_model(folder)
+    assert exported.model.weights_sha256 == data.sha256(folder / "weights_best.h5")
+    assert exported.model.tile_overlap == onnx_model.model.tile_overlap
+    x = segment.normalise_for_network(load_image(pairs[0].nuclei))
+    assert_same_objects(exported.model.predict_instances(x), onnx_model.model.predict_instances(x))
+
+
+def test_a_network_exported_from_other_weights_is_refused(tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(models.PROJECT_MODEL, folder)
+    with open(folder / "weights_best.h5", "ab") as weights:
+        weights.write(b"\0")
+    with pytest.raises(AnalysisError, match=r"model\.onnx: was exported from other weights"):
+        models.load_model(folder)
+
+
+def test_an_unreadable_network_is_refused(tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(models.PROJECT_MODEL, folder)
+    (folder / onnx_stardist.ONNX_FILE).write_bytes(b"not a network")
+    with pytest.raises(AnalysisError, match=r"model\.onnx: cannot load the network"):
+        models.load_model(folder)
+
+
+def test_thresholds_and_threads(monkeypatch):
+    model = onnx_stardist.OnnxStarDist(models.PROJECT_MODEL, threads=1)
+    recorded = json.loads((models.PROJECT_MODEL / "thresholds.json").read_text())
+    assert model.thresholds == (recorded["prob"], recorded["nms"])
+    assert model.div_by == 16
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert onnx_stardist.default_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert onnx_stardist.default_threads() >= 1
+
+
+@pytest.mark.slow
+def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
+    code = (
+        "import sys; from analysis.__main__ import main; "
+        f"status = main(['count', '--out', {str(tmp_path / 'counts.csv')!r}]); "
+        "sys.exit(status or 10 * ('tensorflow' in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
