@@ -15,7 +15,10 @@
    half of the run, to show whether it grows with the screen) and the
    projected time of a 10,000-field screen on N such machines.
 
-    python bench/bench_measure.py [--repeats 1] [--fields 576]
+    python bench/bench_measure.py [--repeats 1] [--fields 576] [--model FOLDER]
+
+``--model`` measures with another model folder, e.g. a copy of the
+project's without ``model.onnx`` to run the network in TensorFlow.
 """
 
 from __future__ import annotations
@@ -35,11 +38,14 @@ import tifffile
 
 from analysis import data, images, screen
 
+#: Options every timed run gets (``--model``).
+COMMON: list[str] = []
+
 
 def _measure(out: Path, *options: str) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "analysis", "measure", "--out", str(out), *options],
+        [sys.executable, "-m", "analysis", "measure", "--out", str(out), *COMMON, *options],
         check=True,
         capture_output=True,
     )
@@ -141,6 +147,7 @@ def on_a_scheduler(n_fields: int) -> None:
                     address,
                     "--out",
                     str(out),
+                    *COMMON,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -177,7 +184,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--fields", type=int, default=576, help="0: the 12 fields only")
+    parser.add_argument("--model", default="project", help="project (default) or a model folder")
     args = parser.parse_args()
+    COMMON.extend(["--model", args.model])
     workers_ratio(args.repeats)
     warm_ratio(args.repeats)
     if args.fields:

@@ -9,7 +9,10 @@
 3. ``python -m analysis count`` on all 12 images, process start and model
    load included: median of 3 runs, for StarDist and the watershed baseline.
 
-    python bench/bench_segment.py
+    python bench/bench_segment.py [--model FOLDER]
+
+``--model`` times another model folder, e.g. a copy of the project's
+without ``model.onnx`` to time the same network in TensorFlow.
 """
 
 from __future__ import annotations
@@ -49,8 +52,11 @@ def _summary(seconds: list[float]) -> str:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    model = models.load_model()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="project", help="project (default) or a model folder")
+    args = parser.parse_args()
+    model = models.load_model(args.model)
+    print(f"model: {model.folder} ({type(model.model).__name__})")
     fields = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
     factors = [segment.scale_for(model, field)[1] for field in fields]
     segment.predict_labels(model, fields[0])  # warm-up: graph building, first allocation
@@ -86,6 +92,8 @@ def main() -> None:
                         "count",
                         "--method",
                         method,
+                        "--model",
+                        args.model,
                         "--out",
                         str(Path(tmp) / "counts.csv"),
                     ],
