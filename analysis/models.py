@@ -35,6 +35,7 @@ from pathlib import Path
 from .data import PROJECT_ROOT, sha256
 from .errors import AnalysisError, first_line
 from .onnx_stardist import ONNX_FILE, OnnxStarDist, default_threads, export_onnx
+from .output import check_target
 from .scale import read_scale
 
 #: Folder of the project's trained model.
@@ -327,9 +328,11 @@ def export_model(folder: str | os.PathLike) -> Path:
     Raises
     ------
     AnalysisError
-        As :func:`load_model`.
+        As :func:`locate_model`, if the weights cannot be loaded, or if
+        ``model.onnx`` cannot be written there (a folder of that name).
     """
     folder, _, digest = locate_model(folder)
+    check_target(folder / ONNX_FILE)  # before TensorFlow's start-up
     model = _keras_model(folder)
     overlap = tuple(model._axes_tile_overlap("YX"))  # the receptive field, measured by StarDist
     with quiet_native_stderr():

@@ -113,3 +113,22 @@ def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_export_refuses_a_missing_model_and_a_folder_in_the_file_s_place(tmp_path):
+    with pytest.raises(AnalysisError, match="model folder does not exist"):
+        models.export_model(tmp_path / "none")
+    folder = tmp_path / "model"
+    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
+    (folder / onnx_stardist.ONNX_FILE).mkdir()
+    code = (
+        "import sys; from analysis import models\n"
+        f"try: models.export_model({str(folder)!r})\n"
+        "except Exception as error: print(error)\n"
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        f"{folder / onnx_stardist.ONNX_FILE}: is a folder; give a file name",
+        "False",
+    ]
