@@ -29,11 +29,17 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like an interrupt so that temporary files are removed."""
 
 
+#: The signals received during :func:`main`, latest last.
+_RECEIVED: list[int] = []
+
+
 def _interrupt(signum, frame) -> None:
+    _RECEIVED.append(signum)
     raise Interrupted
 
 
 def _terminate(signum, frame) -> None:
+    _RECEIVED.append(signum)
     raise Terminated
 
 
@@ -626,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         (Ctrl-C, SIGINT) and 143 after SIGTERM, with the previous outputs
         left as they were.
     """
+    _RECEIVED.clear()
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _terminate)
     try:  # the parser imports the analysis modules: an interrupt may come during that too
@@ -635,13 +642,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, SystemError) as stop:  # temporary files were removed while unwinding
-        # A C extension that runs Python code while it works (StarDist's
-        # non-maximum suppression) can return over the interrupt raised in
-        # it, which Python then reports as a SystemError caused by it.
+        # StarDist's non-maximum suppression checks for signals itself and
+        # raises a plain KeyboardInterrupt in place of the handler's, or
+        # returns over it, which Python reports as a SystemError caused by
+        # it: the signal received, not the exception's type, sets the status.
         interrupt = stop if isinstance(stop, KeyboardInterrupt) else stop.__cause__
         if not isinstance(interrupt, KeyboardInterrupt):
             raise
         print("interrupted", file=sys.stderr)
+        if _RECEIVED:
+            return 128 + _RECEIVED[-1]
         return 128 + (signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT)
     return 0
 

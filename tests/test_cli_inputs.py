@@ -272,7 +272,7 @@ def test_interrupt_while_starting(monkeypatch, capsys, main_here, stop):
     assert capsys.readouterr().err == "interrupted\n"
 
 
-def test_an_interrupt_a_c_extension_returned_over_ends_the_same(monkeypatch, capsys, main_here):
+def test_an_interrupt_a_c_extension_replaced_or_returned_over_ends_the_same(monkeypatch, capsys, main_here):
     # StarDist's non-maximum suppression runs Python code: a signal's handler
     # may raise there, and Python reports the result as a SystemError.
     def suppressing():
@@ -282,6 +282,16 @@ def test_an_interrupt_a_c_extension_returned_over_ends_the_same(monkeypatch, cap
             raise SystemError("c_non_max_suppression_inds returned a result with an exception set") from stop
 
     monkeypatch.setattr(cli, "build_parser", suppressing)
+    assert main_here(["summary"]) == 143
+    assert capsys.readouterr().err == "interrupted\n"
+
+    def replacing():  # what StarDist's suppression does when it sees the signal first
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt("interrupted") from None
+
+    monkeypatch.setattr(cli, "build_parser", replacing)
     assert main_here(["summary"]) == 143
     assert capsys.readouterr().err == "interrupted\n"
 
