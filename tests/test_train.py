@@ -77,7 +77,9 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, 
     earlier = train.previous_history(folder / train.CARD_FILE)
 
     def trained(settings, model_dir):  # stands in for the training: the project's own weights
-        shutil.copytree(models.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE))
+        shutil.copytree(
+            models.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE, "model.onnx")
+        )
         return {"train_seconds": 1.0}
 
     monkeypatch.setattr(train, "train_model", trained)
@@ -87,3 +89,5 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, 
     assert history.startswith(earlier)
     assert history.endswith("(1 epochs x 1 steps, 1 s).")
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    # The new weights' network is exported for prediction without TensorFlow.
+    assert models.load_model(folder).model.weights_sha256 == models.locate_model(folder)[2]
