@@ -91,7 +91,11 @@ def default_threads() -> int:
         At least 1.
     """
     value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdecimal() and int(value) > 0 else len(os.sched_getaffinity(0))
+    if value.isdecimal() and int(value) > 0:
+        return int(value)
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may use (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # macOS and Windows
 
 
 def _session(path: Path, threads: int):
