@@ -166,7 +166,7 @@ def dependency_files(root: Path = PROJECT_ROOT) -> list[Path]:
     """
     data_files = [path for kind in ("images", "foreground") for path in sorted(fetch_all(kind).glob("*.tif"))]
     code = sorted((Path(__file__).parent).rglob("*.py"))
-    model = [PROJECT_MODEL / f for f in ("config.json", "thresholds.json", "weights_best.h5", "scale.json")]
+    model = sorted(path for path in PROJECT_MODEL.iterdir() if path.is_file())  # model.onnx included
     return [*code, root / "requirements.lock", MANIFEST, *data_files, *model]
 
 

@@ -119,5 +119,6 @@ def test_a_page_still_starting_when_the_kernels_are_stopped_runs_no_cell(tmp_pat
     assert not marker.exists()
 
 
-def test_dependencies_include_the_lock_file():
-    assert "requirements.lock" in [path.name for path in kernels.dependency_files()]
+def test_dependencies_include_the_lock_file_and_the_model_s_files():
+    names = {path.name for path in kernels.dependency_files()}
+    assert {"requirements.lock", "weights_best.h5", "thresholds.json", "scale.json", "model.onnx"} <= names
