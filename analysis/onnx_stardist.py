@@ -131,7 +131,7 @@ class OnnxStarDist:
         Context (pixels) a tile needs on each side.
     """
 
-    def __init__(self, folder: Path, threads: int = 0):
+    def __init__(self, folder: Path, threads: int):
         config = json.loads((folder / "config.json").read_text())
         thresholds = folder / "thresholds.json"
         values = json.loads(thresholds.read_text()) if thresholds.is_file() else DEFAULT_THRESHOLDS
@@ -169,26 +169,20 @@ class OnnxStarDist:
         from stardist.nms import _ind_prob_thresh
 
         padded = np.pad(image, [(0, -side % self.div_by) for side in image.shape], mode="reflect")
-        if n_tiles == (1, 1):
-            pieces = [(padded, [(slice(None), slice(0, None))] * 2, BORDER)]
+        grid_shape = [side // g for side, g in zip(padded.shape, self.grid, strict=True)]
+        if n_tiles == (1, 1):  # the whole image, as one tile touching every border
+            pieces = [(padded, [(slice(0, n), slice(0, n)) for n in grid_shape])]
         else:
-            grid_shape = [side // g for side, g in zip(padded.shape, self.grid, strict=True)]
-            pieces = [
-                (
-                    tile,
-                    on_grid,
-                    [
-                        (BORDER if t.start == 0 else -1, BORDER if t.stop == n else -1)
-                        for (_, t), n in zip(on_grid, grid_shape, strict=True)
-                    ],
-                )
-                for tile, on_grid in self._tiles(padded, n_tiles)
-            ]
+            pieces = self._tiles(padded, n_tiles)
         probs, dists, points = [], [], []
-        for tile, on_grid, border in pieces:
+        for tile, on_grid in pieces:
             prob, dist = self._network(tile)
             source = tuple(s for s, _ in on_grid)
             prob, dist = prob[source], dist[source]
+            border = [  # only at the image's own borders, not between tiles
+                (BORDER if t.start == 0 else -1, BORDER if t.stop == n else -1)
+                for (_, t), n in zip(on_grid, grid_shape, strict=True)
+            ]
             chosen = _ind_prob_thresh(prob, self.thresholds.prob, b=border)
             offset = np.array([t.start for _, t in on_grid])
             probs.append(prob[chosen])

@@ -64,12 +64,17 @@ def first_pair(pairs) -> tuple[np.ndarray, np.ndarray]:
     return images.load_pair(pairs[0])
 
 
+def project_model_copy(target: Path, *left_out: str) -> Path:
+    """A copy of the project's model folder at ``target``, without the files named."""
+    shutil.copytree(models.PROJECT_MODEL, target, ignore=shutil.ignore_patterns(*left_out))
+    return target
+
+
 @pytest.fixture(scope="session")
 def keras_model(tmp_path_factory) -> models.LoadedModel:
     """The project's model loaded through TensorFlow: its folder without the exported network."""
     folder = tmp_path_factory.mktemp("keras") / models.PROJECT_MODEL.name
-    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
-    return models.load_model(folder)
+    return models.load_model(project_model_copy(folder, onnx_stardist.ONNX_FILE))
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import project_model_copy
 from skimage.transform import rescale
 
 from analysis import data, models, onnx_stardist, segment
@@ -66,8 +67,7 @@ def test_tiles_are_cut_and_joined_as_stardist_does(pairs, onnx_model, keras_mode
 
 @pytest.mark.slow
 def test_export_records_the_weights_and_predicts_as_the_committed_export(tmp_path, pairs, onnx_model):
-    folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
+    folder = project_model_copy(tmp_path / "model", onnx_stardist.ONNX_FILE)
     assert models.export_model(folder) == folder / onnx_stardist.ONNX_FILE
     exported = models.load_model(folder)
     assert exported.model.weights_sha256 == data.sha256(folder / "weights_best.h5")
@@ -120,8 +120,7 @@ def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
 def test_export_refuses_a_missing_model_and_a_folder_in_the_file_s_place(tmp_path):
     with pytest.raises(AnalysisError, match="model folder does not exist"):
         models.export_model(tmp_path / "none")
-    folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder, ignore=shutil.ignore_patterns(onnx_stardist.ONNX_FILE))
+    folder = project_model_copy(tmp_path / "model", onnx_stardist.ONNX_FILE)
     (folder / onnx_stardist.ONNX_FILE).mkdir()
     code = (
         "import sys; from analysis import models\n"

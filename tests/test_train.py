@@ -2,7 +2,7 @@
 
 import shutil
 
-from conftest import interrupt_cli, run_cli
+from conftest import interrupt_cli, project_model_copy, run_cli
 
 from analysis import models, train
 
@@ -77,9 +77,7 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, 
     earlier = train.previous_history(folder / train.CARD_FILE)
 
     def trained(settings, model_dir):  # stands in for the training: the project's own weights
-        shutil.copytree(
-            models.PROJECT_MODEL, model_dir, ignore=shutil.ignore_patterns(train.CARD_FILE, "model.onnx")
-        )
+        project_model_copy(model_dir, train.CARD_FILE, "model.onnx")
         return {"train_seconds": 1.0}
 
     monkeypatch.setattr(train, "train_model", trained)
