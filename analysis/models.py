@@ -193,7 +193,9 @@ def locate_model(spec: str | os.PathLike | None = None) -> tuple[Path, str, str]
         folder = Path(spec)
         name = folder.name
     if not folder.is_dir():
-        raise AnalysisError(folder, "model folder does not exist")
+        raise AnalysisError(
+            folder, "is a file, not a model folder" if folder.exists() else "model folder does not exist"
+        )
     for required in ("config.json", "weights_best.h5"):
         if not (folder / required).is_file():
             raise AnalysisError(folder, f"model folder has no {required}")

@@ -130,7 +130,7 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
 def _tiff_files(folder: Path) -> list[Path]:
     """The ``*.tif`` and ``*.tiff`` files of a folder, sorted by name; the folder must exist."""
     if not folder.is_dir():
-        raise AnalysisError(folder, "folder does not exist")
+        raise AnalysisError(folder, "is a file, not a folder" if folder.exists() else "folder does not exist")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
 
 

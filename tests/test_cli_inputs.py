@@ -54,6 +54,15 @@ def test_missing_folder(tmp_path):
     assert "does not exist" in check(tmp_path / "nowhere", "nowhere", tmp_path)
 
 
+def test_a_file_where_the_folder_should_be(tmp_path):
+    given = tmp_path / "in"
+    given.write_text("not a folder")
+    out = tmp_path / "out" / "summary.csv"
+    result = run_cli("summary", "--images", given, "--out", out)
+    assert_clean_failure(result, "in: is a file, not a folder", out)
+    assert given.read_text() == "not a folder"
+
+
 def test_empty_folder(tmp_path):
     (tmp_path / "in").mkdir()
     assert "no .tif" in check(tmp_path / "in", "in", tmp_path)

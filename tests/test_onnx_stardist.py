@@ -120,6 +120,9 @@ def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
 def test_export_refuses_a_missing_model_and_a_folder_in_the_file_s_place(tmp_path):
     with pytest.raises(AnalysisError, match="model folder does not exist"):
         models.export_model(tmp_path / "none")
+    (tmp_path / "a-file").write_text("weights?")
+    with pytest.raises(AnalysisError, match="a-file: is a file, not a model folder"):
+        models.export_model(tmp_path / "a-file")
     folder = project_model_copy(tmp_path / "model", onnx_stardist.ONNX_FILE)
     (folder / onnx_stardist.ONNX_FILE).mkdir()
     code = (
