@@ -9,6 +9,7 @@ into Typst, which the typst compiler turns into one PDF
 
 from __future__ import annotations
 
+import html
 import re
 from base64 import b64decode
 from pathlib import Path
@@ -144,6 +145,11 @@ def fill_listing(markdown: str, page: Page, pages: dict[str, Page]) -> str:
     return empty.sub(lambda _: f"::: {{#{listing['id']}}}\n{_listing(listing, pages)}\n:::", markdown)
 
 
+def _html_name(href: str) -> str:
+    """The output file a navigation item's ``href`` (a page's ``.qmd`` or a file) links to."""
+    return Path(href).name.replace(".qmd", ".html")
+
+
 def _navbar(project: Project, current: Page) -> str:
     """The site's navbar as HTML, links relative to the pages' folder."""
     website = project.config.get("website", {})
@@ -151,7 +157,7 @@ def _navbar(project: Project, current: Page) -> str:
     items = []
     for side in ("left", "right"):
         for item in navbar.get(side, []):
-            href = Path(item["href"]).name.replace(".qmd", ".html")
+            href = _html_name(item["href"])
             current_class = ' class="current"' if href == f"{current.stem}.html" else ""
             items.append(
                 f'<li class="nav-{side}"><a href="{href}"{current_class}>{item.get("text", href)}</a></li>'
@@ -160,6 +166,67 @@ def _navbar(project: Project, current: Page) -> str:
     return (
         f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
         f"<ul>{''.join(items)}</ul></nav>\n"
+    )
+
+
+def _sidebar_items(contents: list) -> list[dict]:
+    """A sidebar's entries in order, sections flattened: each ``{"href", "text"?}``."""
+    items = []
+    for entry in contents:
+        if isinstance(entry, str):
+            items.append({"href": entry})
+        elif "contents" in entry:
+            items += _sidebar_items(entry["contents"])
+        elif "href" in entry:
+            items.append(entry)
+    return items
+
+
+def page_navigation(project: Project, current: Page, pages: dict[str, Page]) -> str:
+    """Links to the previous and next page at a page's foot, as Quarto draws them.
+
+    With ``website.page-navigation: true``, the order is the sidebar's
+    (``website.sidebar.contents``; the first sidebar where there are
+    several). Each link reads the sidebar entry's ``text``, else the linked
+    page's title.
+
+    Parameters
+    ----------
+    project : Project
+    current : Page
+    pages : dict of str to Page
+        Every page of the site by file stem, for the titles.
+
+    Returns
+    -------
+    str
+        A raw HTML block for the page's Markdown; empty when page navigation
+        is off or the page is not in the sidebar.
+    """
+    website = project.config.get("website", {})
+    sidebar = website.get("sidebar") or {}
+    sidebar = sidebar[0] if isinstance(sidebar, list) else sidebar
+    if not website.get("page-navigation") or not sidebar:
+        return ""
+    items = _sidebar_items(sidebar.get("contents", []))
+    names = [_html_name(item["href"]) for item in items]
+    if f"{current.stem}.html" not in names:
+        return ""
+    here = names.index(f"{current.stem}.html")
+    links = []
+    for index, kind, rel in ((here - 1, "previous", "prev"), (here + 1, "next", "next")):
+        if not 0 <= index < len(items):
+            continue
+        target = pages.get(Path(names[index]).stem)
+        text = html.escape(
+            items[index].get("text") or (target.front.get("title") if target else names[index])
+        )
+        label = f"&larr; {text}" if kind == "previous" else f"{text} &rarr;"
+        links.append(f'<a class="nav-page-{kind}" href="{names[index]}" rel="{rel}">{label}</a>')
+    return (
+        '\n\n```{=html}\n<nav class="page-navigation" aria-label="Previous and next page">'
+        + "".join(links)
+        + "</nav>\n```\n"
     )
 
 

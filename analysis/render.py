@@ -27,7 +27,16 @@ import yaml
 
 from .browser import chromium_paths, screenshot_pages
 from .data import INSTALLED, PROJECT_ROOT
-from .documents import ASSETS, PDF_NAME, fill_listing, page_markdown, pdf_section, write_html, write_pdf
+from .documents import (
+    ASSETS,
+    PDF_NAME,
+    fill_listing,
+    page_markdown,
+    page_navigation,
+    pdf_section,
+    write_html,
+    write_pdf,
+)
 from .errors import AnalysisError
 from .kernels import digest_files, execute_pages, section_times
 from .notebook import learner_notebook
@@ -183,8 +192,11 @@ def _build_site(
             pdf_job = pool.submit(
                 write_pdf, project, [pdf_section(p, b) for p, b in zip(pages, bodies, strict=True)], assets
             )
+            footed = [
+                body + page_navigation(project, p, by_stem) for p, body in zip(pages, bodies, strict=True)
+            ]
             html = list(
-                pool.map(lambda job: write_html(project, *job, assets), zip(pages, bodies, strict=True))
+                pool.map(lambda job: write_html(project, *job, assets), zip(pages, footed, strict=True))
             )
             pdf = pdf_job.result()
         for page in pages:

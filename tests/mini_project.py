@@ -14,6 +14,13 @@ website:
         text: Home
       - href: site/page.qmd
         text: "1. Page"
+  page-navigation: true
+  sidebar:
+    contents:
+      - site/index.qmd
+      - section: Episodes
+        contents:
+          - href: site/page.qmd
 execute:
   freeze: auto
   warning: false

@@ -60,3 +60,28 @@ def test_pages_that_are_not_episodes_are_unnumbered_chapters(tmp_path):
     assert unnumbered.startswith("# Mini lesson {#page-index .unnumbered}")
     assert "## Welcome {.unnumbered}" in unnumbered
     assert "## Setup {#setup}" in unnumbered  # headings with attributes keep theirs
+
+
+def test_each_page_links_to_the_previous_and_next_in_the_sidebar_s_order(tmp_path):
+    project = read_project(make_project(tmp_path / "project"))
+    index, page = (Page(path, *read_qmd(path)) for path in project.pages)
+    by_stem = {"index": index, "page": page}
+    first, second = (documents.page_navigation(project, p, by_stem) for p in (index, page))
+    assert '<a class="nav-page-next" href="page.html" rel="next">The page &rarr;</a>' in first
+    assert "nav-page-previous" not in first
+    assert '<a class="nav-page-previous" href="index.html" rel="prev">&larr; Mini lesson</a>' in second
+    assert "nav-page-next" not in second
+    assert first.strip().startswith("```{=html}")  # raw HTML, for the HTML pages only
+    assert first.strip().endswith("```")
+
+
+def test_page_navigation_follows_the_configuration(tmp_path):
+    project = read_project(make_project(tmp_path / "project"))
+    index, page = (Page(path, *read_qmd(path)) for path in project.pages)
+    by_stem = {"index": index, "page": page}
+    project.config["website"]["sidebar"]["contents"][1]["contents"][0]["text"] = "A & B"
+    assert ">A &amp; B &rarr;</a>" in documents.page_navigation(project, index, by_stem)
+    project.config["website"]["sidebar"]["contents"] = ["site/page.qmd"]  # the index is not in it
+    assert documents.page_navigation(project, index, by_stem) == ""
+    project.config["website"]["page-navigation"] = False
+    assert documents.page_navigation(project, page, by_stem) == ""

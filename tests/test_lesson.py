@@ -1,5 +1,6 @@
 """The lesson itself: pages, episodes, exercises, notebooks, PDF, honest words, computed prose."""
 
+import itertools
 import re
 
 import nbformat
@@ -103,6 +104,16 @@ def test_every_page_is_rendered(lesson_site):
         assert "{." not in html, stem
         assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
     assert (lesson_site / "report" / documents.PDF_NAME).read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+def test_each_page_leads_to_the_next_from_setup_to_the_instructor_notes(lesson_site):
+    stems = list(PAGES)
+    for before, after in itertools.pairwise(stems):
+        assert f'href="{after}.html" rel="next"' in (lesson_site / "report" / f"{before}.html").read_text()
+        assert f'href="{before}.html" rel="prev"' in (lesson_site / "report" / f"{after}.html").read_text()
+    assert 'rel="prev"' not in (lesson_site / "report" / f"{stems[0]}.html").read_text()
+    assert 'rel="next"' not in (lesson_site / "report" / f"{stems[-1]}.html").read_text()
 
 
 @pytest.mark.slow
