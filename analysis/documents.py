@@ -2,7 +2,8 @@
 
 The executed cells become Markdown (code, printed text, tables, figures
 with their captions, labels and alt text); pandoc turns each page into a
-self-contained HTML file with the site's navbar and, all pages together,
+self-contained HTML file with the site's navbar (and, at its foot, links
+to the previous and next page) and, all pages together,
 into Typst, which the typst compiler turns into one PDF
 (:mod:`analysis.render` puts them together).
 """
