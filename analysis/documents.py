@@ -186,10 +186,10 @@ def _sidebar_items(contents: list) -> list[dict]:
 def page_navigation(project: Project, current: Page, pages: dict[str, Page]) -> str:
     """Links to the previous and next page at a page's foot, as Quarto draws them.
 
-    With ``website.page-navigation: true``, the order is the sidebar's
-    (``website.sidebar.contents``; the first sidebar where there are
-    several). Each link reads the sidebar entry's ``text``, else the linked
-    page's title.
+    With ``website.page-navigation: true``, the order is that of the
+    sidebar listing the page (``website.sidebar.contents``; a site may have
+    several sidebars). Each link reads the sidebar entry's ``text``, else
+    the linked page's title.
 
     Parameters
     ----------
@@ -205,13 +205,15 @@ def page_navigation(project: Project, current: Page, pages: dict[str, Page]) -> 
         is off or the page is not in the sidebar.
     """
     website = project.config.get("website", {})
-    sidebar = website.get("sidebar") or {}
-    sidebar = sidebar[0] if isinstance(sidebar, list) else sidebar
-    if not website.get("page-navigation") or not sidebar:
+    sidebars = website.get("sidebar") or []
+    if not website.get("page-navigation"):
         return ""
-    items = _sidebar_items(sidebar.get("contents", []))
-    names = [_html_name(item["href"]) for item in items]
-    if f"{current.stem}.html" not in names:
+    for sidebar in sidebars if isinstance(sidebars, list) else [sidebars]:
+        items = _sidebar_items(sidebar.get("contents", []))
+        names = [_html_name(item["href"]) for item in items]
+        if f"{current.stem}.html" in names:
+            break
+    else:
         return ""
     here = names.index(f"{current.stem}.html")
     links = []

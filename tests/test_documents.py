@@ -83,5 +83,11 @@ def test_page_navigation_follows_the_configuration(tmp_path):
     assert ">A &amp; B &rarr;</a>" in documents.page_navigation(project, index, by_stem)
     project.config["website"]["sidebar"]["contents"] = ["site/page.qmd"]  # the index is not in it
     assert documents.page_navigation(project, index, by_stem) == ""
+    project.config["website"]["sidebar"] = [  # several sidebars: the one listing the page counts
+        {"id": "other", "contents": ["site/other.qmd", "site/page.qmd"]},
+        {"id": "lesson", "contents": ["site/index.qmd", "site/page.qmd"]},
+    ]
+    assert 'href="page.html" rel="next"' in documents.page_navigation(project, index, by_stem)
+    assert 'href="other.html" rel="prev"' in documents.page_navigation(project, page, by_stem)
     project.config["website"]["page-navigation"] = False
     assert documents.page_navigation(project, page, by_stem) == ""
