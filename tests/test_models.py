@@ -1,10 +1,10 @@
 """StarDist models: the project's, the published one refused when altered or offline, TF kept quiet."""
 
 import gc
-import shutil
 
 import numpy as np
 import pytest
+from conftest import project_model_copy
 
 from analysis import data, models
 from analysis.errors import AnalysisError
@@ -21,7 +21,7 @@ def test_project_model_is_the_committed_one():
 @pytest.mark.slow
 def test_published_folder_with_other_weights_is_refused(tmp_path):
     fake = tmp_path / models.PUBLISHED
-    shutil.copytree(models.PROJECT_MODEL, fake)
+    project_model_copy(fake)
     with pytest.raises(AnalysisError, match="is not the published"):
         models.load_model(fake)
     with pytest.MonkeyPatch.context() as patch:
@@ -33,7 +33,7 @@ def test_published_folder_with_other_weights_is_refused(tmp_path):
 @pytest.mark.parametrize("settings", ["config.json", "thresholds.json", "scale.json"])
 def test_a_model_with_a_broken_settings_file_is_refused_before_loading(tmp_path, settings):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     (folder / settings).write_text('{"n_dim": 2')
     with pytest.raises(AnalysisError, match=settings.replace(".", r"\.")):
         models.locate_model(folder)

@@ -1,7 +1,6 @@
 """The exported network: the objects StarDist finds with TensorFlow, whole and in tiles, and its checks."""
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -78,7 +77,7 @@ def test_export_records_the_weights_and_predicts_as_the_committed_export(tmp_pat
 
 def test_a_network_exported_from_other_weights_is_refused(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     with open(folder / "weights_best.h5", "ab") as weights:
         weights.write(b"\0")
     with pytest.raises(AnalysisError, match=r"model\.onnx: was exported from other weights"):
@@ -87,7 +86,7 @@ def test_a_network_exported_from_other_weights_is_refused(tmp_path):
 
 def test_an_unreadable_network_is_refused(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     (folder / onnx_stardist.ONNX_FILE).write_bytes(b"not a network")
     with pytest.raises(AnalysisError, match=r"model\.onnx: cannot load the network"):
         models.load_model(folder)

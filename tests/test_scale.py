@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, run_cli, sparse_field
+from conftest import assert_clean_failure, project_model_copy, run_cli, sparse_field
 from skimage.draw import disk
 from skimage.transform import rescale
 
@@ -156,7 +156,7 @@ def test_a_diameter_must_be_positive(tmp_path):
 @pytest.mark.slow
 def test_a_diameter_needs_a_model_with_a_reference(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     (folder / scale.SCALE_FILE).unlink()
     out = tmp_path / "counts.csv"
     result = run_cli("count", "--model", folder, "--nucleus-diameter", "12", "--out", out)

@@ -1,7 +1,5 @@
 """Training keeps its history: new folders by default, card History appended."""
 
-import shutil
-
 from conftest import interrupt_cli, project_model_copy, run_cli
 
 from analysis import models, train
@@ -22,7 +20,7 @@ def test_the_project_card_records_its_two_runs():
 
 def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     result = run_cli("train", "--model-dir", folder, "--epochs", "1", "--steps", "1")
     lines = result.stderr.strip().splitlines()
@@ -46,7 +44,7 @@ def test_train_refuses_a_folder_with_other_files(tmp_path):
 
 def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     written = (folder / "weights_best.h5").stat().st_mtime_ns
 
@@ -73,7 +71,7 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
 
 def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, main_here):
     folder = tmp_path / "model"
-    shutil.copytree(models.PROJECT_MODEL, folder)
+    project_model_copy(folder)
     earlier = train.previous_history(folder / train.CARD_FILE)
 
     def trained(settings, model_dir):  # stands in for the training: the project's own weights
