@@ -205,17 +205,18 @@ def page_navigation(project: Project, current: Page, pages: dict[str, Page]) -> 
         is off or the page is not in the sidebar.
     """
     website = project.config.get("website", {})
-    sidebars = website.get("sidebar") or []
     if not website.get("page-navigation"):
         return ""
+    sidebars = website.get("sidebar") or []
+    own = f"{current.stem}.html"
     for sidebar in sidebars if isinstance(sidebars, list) else [sidebars]:
         items = _sidebar_items(sidebar.get("contents", []))
         names = [_html_name(item["href"]) for item in items]
-        if f"{current.stem}.html" in names:
+        if own in names:
             break
     else:
         return ""
-    here = names.index(f"{current.stem}.html")
+    here = names.index(own)
     links = []
     for index, kind, rel in ((here - 1, "previous", "prev"), (here + 1, "next", "next")):
         if not 0 <= index < len(items):
