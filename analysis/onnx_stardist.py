@@ -162,10 +162,27 @@ class OnnxStarDist:
             ]
             yield tile, on_grid
 
-    def _candidates(
-        self, image: np.ndarray, n_tiles: tuple[int, int]
+    def candidates(
+        self, image: np.ndarray, n_tiles: tuple[int, int] = (1, 1)
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Probability, distances and grid points (pixels) of every object candidate."""
+        """Every object candidate: the network's output above the probability threshold.
+
+        Parameters
+        ----------
+        image : ndarray of float32, shape (rows, cols)
+            Normalised as for training.
+        n_tiles : tuple of int
+            Tiles per axis.
+
+        Returns
+        -------
+        prob : ndarray, shape (n,)
+            Each candidate's object probability.
+        dist : ndarray, shape (n, rays)
+            Its ray distances (pixels).
+        point : ndarray of int, shape (n, 2)
+            Its (row, col) in pixels, on the network's grid.
+        """
         from stardist.nms import _ind_prob_thresh
 
         padded = np.pad(image, [(0, -side % self.div_by) for side in image.shape], mode="reflect")
@@ -215,7 +232,7 @@ class OnnxStarDist:
         from stardist.geometry import polygons_to_label
         from stardist.nms import non_maximum_suppression_sparse
 
-        prob, dist, point = self._candidates(image, tuple(n_tiles or (1, 1)))
+        prob, dist, point = self.candidates(image, tuple(n_tiles or (1, 1)))
         points, probs, dists, _ = non_maximum_suppression_sparse(
             dist, prob, point, nms_thresh=self.thresholds.nms
         )

@@ -6,7 +6,11 @@
    ``LoadedModel.recent``, is emptied before each).
 2. The scale steps per image: the nucleus-size estimate, and the resampling
    of the image and of its labels back (the two ``skimage.transform`` calls).
-3. ``python -m analysis count`` on all 12 images, process start and model
+3. One prediction at the image's own scale split into its steps (a model
+   with ``model.onnx`` only): the normalisation, the network with its
+   probability threshold, StarDist's non-maximum suppression and its
+   polygons drawn as labels; medians over the same 36 predictions.
+4. ``python -m analysis count`` on all 12 images, process start and model
    load included: median of 3 runs, for StarDist and the watershed baseline.
 
     python bench/bench_segment.py [--model FOLDER]
@@ -27,9 +31,11 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from skimage.transform import rescale, resize
 
 from analysis import data, images, models, scale, segment
+from analysis.onnx_stardist import OnnxStarDist
 
 
 def _timed(function, *args) -> float:
@@ -49,6 +55,30 @@ def _summary(seconds: list[float]) -> str:
         f"median {statistics.median(seconds):.3f} s (min {min(seconds):.3f}, max {max(seconds):.3f}, "
         f"n = {len(seconds)})"
     )
+
+
+def _steps(network: OnnxStarDist, field: np.ndarray) -> dict[str, float]:
+    """Seconds of each step of one prediction at the field's own scale, and the candidates' number."""
+    from stardist.geometry import polygons_to_label
+    from stardist.nms import non_maximum_suppression_sparse
+
+    times = {}
+    start = time.perf_counter()
+    normalised = segment.normalise_for_network(field)
+    times["percentile normalisation"] = time.perf_counter() - start
+    start = time.perf_counter()
+    prob, dist, point = network.candidates(normalised)
+    times["the network, with the probability threshold"] = time.perf_counter() - start
+    start = time.perf_counter()
+    points, probs, dists, _ = non_maximum_suppression_sparse(
+        dist, prob, point, nms_thresh=network.thresholds.nms
+    )
+    times["non-maximum suppression"] = time.perf_counter() - start
+    start = time.perf_counter()
+    polygons_to_label(dists, points, prob=probs, shape=field.shape)
+    times["polygons to labels"] = time.perf_counter() - start
+    times["candidates"] = len(prob)
+    return times
 
 
 def main() -> None:
@@ -79,6 +109,11 @@ def main() -> None:
     )
     print(f"nucleus-size estimate per image: {_summary(estimate)}")
     print(f"resampling the image and its labels back: {_summary(resample)}")
+    if isinstance(model.model, OnnxStarDist):
+        steps = pd.DataFrame([_steps(model.model, field) for _ in range(3) for field in fields])
+        print(f"one prediction's steps (median {steps.pop('candidates').median():.0f} candidates):")
+        for name, seconds in steps.items():
+            print(f"  {name}: {_summary(list(seconds))}")
     for method in ("stardist", "watershed"):
         runs = []
         with tempfile.TemporaryDirectory() as tmp:
