@@ -210,6 +210,7 @@ PINNED_TABLES = (
     "ex9",
     "cells",
     "own-counts",
+    "size-rule",
 )
 
 
