@@ -86,6 +86,23 @@ def hidden_code(stem: str) -> str:
     return "\n".join(code for options, code in cells if options.get("include") is False)
 
 
+# Characters of a code line that the PDF's code blocks show without wrapping
+# (about 90 at their font size), as ruff would keep Python.
+PDF_CODE_WIDTH = 88
+
+
+def test_code_learners_see_fits_the_pdf_without_wrapping():
+    too_long = []
+    for stem, path in PAGES.items():
+        _, notebook = pages.read_qmd(path)
+        for cell in notebook.cells:
+            options, code = split_options(cell.source)
+            shown = options.get("include") is not False and options.get("echo") is not False
+            if cell.cell_type == "code" and shown:
+                too_long += [(stem, line) for line in code.splitlines() if len(line) > PDF_CODE_WIDTH]
+    assert too_long == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("call", LIBRARY_CALLS)
 def test_learners_see_the_library_call_and_the_page_checks_it_against_the_package(lesson_site, call):
