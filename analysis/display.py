@@ -46,7 +46,9 @@ def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS, max_chars: i
     table : DataFrame
         Shown without its index.
     digits : int
-        Decimals of floating-point columns.
+        Decimals of floating-point columns at most; a column whose values
+        all have fewer (``14.0``, ``84.5``) shows that many
+        (:func:`decimals`), the same number in all its rows.
     max_chars : int
         Text cells longer than this are shortened (:func:`shorten`).
 
@@ -57,12 +59,37 @@ def markdown_table(table: pd.DataFrame, digits: int = TABLE_DIGITS, max_chars: i
     """
     shown = table.apply(
         lambda c: (
-            c.map(f"{{:.{digits}f}}".format)
+            c.map(f"{{:.{decimals(c, digits)}f}}".format)
             if c.dtype.kind == "f"
             else c.map(lambda v: shorten(v, max_chars) if isinstance(v, str) else v)
         )
     )
     return shown.to_markdown(index=False, disable_numparse=True)
+
+
+def decimals(column: pd.Series, digits: int = TABLE_DIGITS) -> int:
+    """Decimals to show a float column with: the fewest that show every value exactly, else ``digits``.
+
+    Parameters
+    ----------
+    column : Series of float
+        Missing values are ignored.
+    digits : int
+        Decimals at most.
+
+    Returns
+    -------
+    int
+        ``[14.0, 27.8]`` needs 1, ``[172.0, 338.0]`` none; ``[0.9491, 0.95]``
+        and ``[0.0004, 1.0]`` get ``digits``, so that no rounded value looks
+        exact.
+    """
+    values = column.dropna()
+    tolerance = 1e-9 * max(1.0, float(values.abs().max())) if len(values) else 0.0
+    for fewer in range(digits):
+        if ((values.round(fewer) - values).abs() <= tolerance).all():
+            return fewer
+    return digits
 
 
 def notebook_setup(dpi: int = FIGURE_DPI) -> None:
