@@ -167,6 +167,18 @@ def test_nine_exercises_each_with_a_task_and_a_folded_solution(lesson_site):
 
 
 @pytest.mark.slow
+def test_no_pdf_page_ends_with_a_table_caption(lesson_site):
+    # A table's caption stands above it: it must start the page the table starts on.
+    reader = PdfReader(lesson_site / "report" / documents.PDF_NAME)
+    stranded = []
+    for number, page in enumerate(reader.pages, start=1):
+        lines = [line for line in page.extract_text().splitlines() if line.strip()][:-1]  # page number
+        if any(re.match(r"Table\s\d+:", line) for line in lines[-2:]):  # captions of one or two lines
+            stranded.append(number)
+    assert stranded == []
+
+
+@pytest.mark.slow
 def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
     reader = PdfReader(lesson_site / "report" / documents.PDF_NAME)
     box = reader.pages[0].mediabox
