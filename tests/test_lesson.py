@@ -80,10 +80,14 @@ def visible_code(site, stem: str) -> str:
     return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
 
 
-def hidden_code(stem: str) -> str:
+def code_cells(stem: str) -> list[tuple[dict, str]]:
+    """Each code cell of a page's source: its Quarto options and its code."""
     _, notebook = pages.read_qmd(PAGES[stem])
-    cells = [split_options(c.source) for c in notebook.cells if c.cell_type == "code"]
-    return "\n".join(code for options, code in cells if options.get("include") is False)
+    return [split_options(c.source) for c in notebook.cells if c.cell_type == "code"]
+
+
+def hidden_code(stem: str) -> str:
+    return "\n".join(code for options, code in code_cells(stem) if options.get("include") is False)
 
 
 # Characters of a code line that the PDF's code blocks show without wrapping
@@ -92,14 +96,14 @@ PDF_CODE_WIDTH = 88
 
 
 def test_code_learners_see_fits_the_pdf_without_wrapping():
-    too_long = []
-    for stem, path in PAGES.items():
-        _, notebook = pages.read_qmd(path)
-        for cell in notebook.cells:
-            options, code = split_options(cell.source)
-            shown = options.get("include") is not False and options.get("echo") is not False
-            if cell.cell_type == "code" and shown:
-                too_long += [(stem, line) for line in code.splitlines() if len(line) > PDF_CODE_WIDTH]
+    too_long = [
+        (stem, line)
+        for stem in PAGES
+        for options, code in code_cells(stem)
+        if options.get("include") is not False and options.get("echo") is not False
+        for line in code.splitlines()
+        if len(line) > PDF_CODE_WIDTH
+    ]
     assert too_long == []
 
 
