@@ -23,6 +23,7 @@ test: lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The tests not marked slow: no network inference, lesson render or browser.
 test-fast: $(STAMP)

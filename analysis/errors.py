@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from os import PathLike
+from analysis.site.errors import SourceError
 
 
-class AnalysisError(Exception):
-    """A problem with an input that a user can fix.
+class AnalysisError(SourceError):
+    """A problem with an input of the analysis that a user can fix.
 
-    Parameters
-    ----------
-    source : str or path-like
-        The file, folder or option the problem is about.
-    problem : str
-        What is wrong, in a few words.
+    Raised with the file, folder or option it is about and what is wrong
+    (:class:`analysis.site.errors.SourceError`); a cell of a lesson page
+    that raises it fails the render with that one line.
     """
-
-    def __init__(self, source: str | PathLike, problem: str):
-        self.source = str(source)
-        self.problem = problem
-        super().__init__(f"{self.source}: {problem}")
-
-    def __reduce__(self):
-        # Raised on a cluster's worker, it travels back to the client pickled.
-        return type(self), (self.source, self.problem)
 
 
 def first_line(error: BaseException) -> str:

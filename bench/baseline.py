@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from analysis.data import PROJECT_ROOT, cache_dir, mirror_dir
+from analysis.io.registry import PROJECT_ROOT, cache_dir, mirror_dir
 
 
 @contextmanager

@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from analysis import cluster, data, explore, images
+from analysis.io import images, registry
+from analysis.steps import cluster, explore
 
 
 def timed(function, *args, **kwargs):
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--skip-seaborn", action="store_true")
     args = parser.parse_args()
     times: dict[str, list[float]] = {}
-    for pair in data.dataset_pairs():
+    for pair in registry.dataset_pairs():
         (nuclei, actin), t = timed(images.load_pair, pair)
         steps = {"load pair": t}
         stack = np.stack([nuclei, actin], axis=-1)
@@ -60,7 +61,7 @@ def main() -> None:
         import matplotlib.pyplot as plt
         from seaborn import kdeplot
 
-        nuclei, actin = images.load_pair(data.dataset_pairs()[0])
+        nuclei, actin = images.load_pair(registry.dataset_pairs()[0])
         normalised = explore.normalise_to_reference(np.stack([nuclei, actin], axis=-1), nuclei)
         x, y = normalised[..., 0].ravel(), normalised[..., 1].ravel()
         fig, ax = plt.subplots()

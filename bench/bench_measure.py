@@ -36,7 +36,8 @@ import numpy as np
 import psutil
 import tifffile
 
-from analysis import data, images, screen
+from analysis.batch import screen
+from analysis.io import images, registry
 
 #: Options every timed run gets (``--model``).
 COMMON: list[str] = []
@@ -109,9 +110,9 @@ def oriented_fields(folder: Path, turn: int, plate: int, count: int = 12) -> Non
 
     Each plate's fields are also rolled (shifted with wrap-around) by their
     own amount, so that no two fields of a screen share their pixels and no
-    worker can recall a prediction (:func:`analysis.segment.predict_labels`).
+    worker can recall a prediction (:func:`analysis.models.predict.predict_labels`).
     """
-    for pair in data.dataset_pairs()[:count]:
+    for pair in registry.dataset_pairs()[:count]:
         for channel, path in ((1, pair.nuclei), (3, pair.actin)):
             image = np.rot90(images.load_image(path), turn % 4)
             image = np.fliplr(image) if turn >= 4 else image

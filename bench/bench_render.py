@@ -18,7 +18,7 @@ from pathlib import Path
 
 from baseline import checkouts, child_env, parse_args
 
-from analysis.kernels import CACHE_ENV
+from analysis.lesson import CACHE_ENV
 
 
 def timed(command: list[str], cwd: Path, env: dict) -> float:

@@ -23,13 +23,15 @@ SECTIONS = """
 import matplotlib
 matplotlib.use("Agg")
 import numpy as np
-from analysis import cluster, data, explore, figures
+from analysis.steps import cluster, explore
+from analysis.io import registry
+from analysis.plots import figures
 try:
-    from analysis.images import load_pair
-except ImportError:  # older revisions read images in analysis.data
-    from analysis.data import load_pair
+    from analysis.io.images import load_pair
+except ImportError:  # older revisions read images in analysis.io.registry
+    from analysis.io.registry import load_pair
 
-nuclei, actin = load_pair(data.dataset_pairs()[0])
+nuclei, actin = load_pair(registry.dataset_pairs()[0])
 counts = [explore.intensity_histogram(c) for c in (nuclei, actin)]
 equalised = explore.equalize_channels(np.stack([nuclei, actin], axis=-1))
 normalised = explore.normalise_to_reference(np.stack([nuclei, actin], axis=-1), nuclei)

@@ -34,8 +34,10 @@ import numpy as np
 import pandas as pd
 from skimage.transform import rescale, resize
 
-from analysis import data, images, models, scale, segment
-from analysis.onnx_stardist import OnnxStarDist
+from analysis.io import images, registry
+from analysis.models import predict, stardist_model
+from analysis.models.onnx_stardist import OnnxStarDist
+from analysis.steps import scale
 
 
 def _timed(function, *args) -> float:
@@ -44,10 +46,10 @@ def _timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
-def _predicted(model: models.LoadedModel, field: np.ndarray, factor: float = 1.0) -> None:
+def _predicted(model: stardist_model.LoadedModel, field: np.ndarray, factor: float = 1.0) -> None:
     """One prediction made afresh: the model's memory of recent ones is emptied first."""
     model.recent.clear()
-    segment.predict_labels(model, field, factor)
+    predict.predict_labels(model, field, factor)
 
 
 def _summary(seconds: list[float]) -> str:
@@ -64,7 +66,7 @@ def _steps(network: OnnxStarDist, field: np.ndarray) -> dict[str, float]:
 
     times = {}
     start = time.perf_counter()
-    normalised = segment.normalise_for_network(field)
+    normalised = predict.normalise_for_network(field)
     times["percentile normalisation"] = time.perf_counter() - start
     start = time.perf_counter()
     prob, dist, point = network.candidates(normalised)
@@ -85,11 +87,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="project", help="project (default) or a model folder")
     args = parser.parse_args()
-    model = models.load_model(args.model)
+    model = stardist_model.load_model(args.model)
     print(f"model: {model.folder} ({type(model.model).__name__})")
-    fields = [images.load_image(p.nuclei) for p in data.dataset_pairs()]
-    factors = [segment.scale_for(model, field)[1] for field in fields]
-    segment.predict_labels(model, fields[0])  # warm-up: graph building, first allocation
+    fields = [images.load_image(p.nuclei) for p in registry.dataset_pairs()]
+    factors = [predict.scale_for(model, field)[1] for field in fields]
+    predict.predict_labels(model, fields[0])  # warm-up: graph building, first allocation
     native, scaled, estimate, resample = [], [], [], []
     for _ in range(3):
         for field, factor in zip(fields, factors, strict=True):

@@ -8,6 +8,8 @@ checkout appeared, changed or vanished.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import signal
@@ -22,7 +24,8 @@ import numpy as np
 import pytest
 from skimage.draw import disk
 
-from analysis import data, images, models, onnx_stardist, pairing
+from analysis.io import images, pairing, registry
+from analysis.models import onnx_stardist, stardist_model
 
 _SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
 os.environ["BBBC008_CACHE"] = str(Path(_SESSION_DIR.name) / "data-cache")
@@ -31,7 +34,7 @@ os.environ["ANALYSIS_RENDER_CACHE"] = str(Path(_SESSION_DIR.name) / "render-cach
 _SKIPPED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
-def checkout_files(root: Path = data.PROJECT_ROOT) -> dict[str, int]:
+def checkout_files(root: Path = registry.PROJECT_ROOT) -> dict[str, int]:
     """Every file of the checkout with its modification time (ns)."""
     files = {}
     for folder, names, filenames in os.walk(root):
@@ -55,7 +58,7 @@ def checkout_untouched():
 @pytest.fixture(scope="session")
 def pairs() -> list[pairing.ImagePair]:
     """The 12 BBBC008 image pairs, verified against the manifest."""
-    return data.dataset_pairs()
+    return registry.dataset_pairs()
 
 
 @pytest.fixture(scope="session")
@@ -66,15 +69,15 @@ def first_pair(pairs) -> tuple[np.ndarray, np.ndarray]:
 
 def project_model_copy(target: Path, *left_out: str) -> Path:
     """A copy of the project's model folder at ``target``, without the files named."""
-    shutil.copytree(models.PROJECT_MODEL, target, ignore=shutil.ignore_patterns(*left_out))
+    shutil.copytree(stardist_model.PROJECT_MODEL, target, ignore=shutil.ignore_patterns(*left_out))
     return target
 
 
 @pytest.fixture(scope="session")
-def keras_model(tmp_path_factory) -> models.LoadedModel:
+def keras_model(tmp_path_factory) -> stardist_model.LoadedModel:
     """The project's model loaded through TensorFlow: its folder without the exported network."""
-    folder = tmp_path_factory.mktemp("keras") / models.PROJECT_MODEL.name
-    return models.load_model(project_model_copy(folder, onnx_stardist.ONNX_FILE))
+    folder = tmp_path_factory.mktemp("keras") / stardist_model.PROJECT_MODEL.name
+    return stardist_model.load_model(project_model_copy(folder, onnx_stardist.ONNX_FILE))
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -85,6 +88,38 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         text=True,
         env={**os.environ, **(env or {})},
         timeout=600,
+    )
+
+
+def run_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the command line's ``main`` in this process, as ``run_cli`` runs it in a child.
+
+    Standard output and error are captured and the environment's changes
+    undone afterwards, and so are the signal handlers ``main`` installs.
+    For what a child process is not needed for: bad input, option checks.
+    """
+    from analysis.cli.main import main
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    saved = {name: os.environ.get(name) for name in env or {}}
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        os.environ.update(env or {})
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = main([str(arg) for arg in args])
+            except SystemExit as end:  # argparse's usage errors and --help
+                status = end.code
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    return subprocess.CompletedProcess(
+        ["analysis", *map(str, args)], status, stdout.getvalue(), stderr.getvalue()
     )
 
 
@@ -107,7 +142,7 @@ def main_here() -> Iterator[Callable[[list[str]], int]]:
     ``main`` installs its own SIGINT and SIGTERM handlers; the test's are
     put back afterwards.
     """
-    from analysis.__main__ import main
+    from analysis.cli.main import main
 
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     yield main
@@ -170,9 +205,9 @@ def assert_clean_failure(result: subprocess.CompletedProcess, names: str, out: P
 @pytest.fixture(scope="session")
 def lesson_site(tmp_path_factory) -> Path:
     """The lesson rendered from scratch into a temporary folder (its cache too)."""
-    from analysis import kernels
+    from analysis import lesson
 
     folder = tmp_path_factory.mktemp("lesson")
-    result = run_cli("report", "--out", folder / "site", env={kernels.CACHE_ENV: str(folder / "cache")})
+    result = run_cli("report", "--out", folder / "site", env={lesson.CACHE_ENV: str(folder / "cache")})
     assert result.returncode == 0, result.stderr
     return folder / "site"

@@ -66,7 +66,7 @@ exercises: 3
 
 ```{python}
 #| include: false
-from analysis.display import notebook_setup
+from analysis.site.display import notebook_setup
 notebook_setup()
 hidden_marker = "checked quietly"
 ```

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from analysis import browser
+from analysis.site import browser
 
 if browser.chromium_paths() is None:
     if os.environ.get("CI") == "true":

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from skimage.draw import disk
 
-from analysis import cells, measure
+from analysis.batch import per_field
+from analysis.steps import cells, features
 
 
 @pytest.fixture
@@ -52,9 +53,9 @@ def test_scaled_maps_the_range_to_unit():
 
 
 def test_intensities_are_on_the_pixel_types_scale():
-    assert measure.to_unit(np.array([255], np.uint8)).item() == 1
-    assert measure.to_unit(np.array([65535], np.uint16)).item() == 1
-    assert measure.to_unit(np.array([0.25], np.float32)).item() == 0.25
+    assert features.to_unit(np.array([255], np.uint8)).item() == 1
+    assert features.to_unit(np.array([65535], np.uint16)).item() == 1
+    assert features.to_unit(np.array([0.25], np.float32)).item() == 0.25
 
 
 def test_object_features_of_a_disc_and_a_square():
@@ -64,7 +65,7 @@ def test_object_features_of_a_disc_and_a_square():
     stain = np.zeros(labels.shape)
     stain[labels == 1] = 0.5
     stain[labels == 3] = 0.25
-    table = measure.object_features(labels, {"DNA": stain})
+    table = features.object_features(labels, {"DNA": stain})
     assert table.ObjectNumber.tolist() == [1, 3]
     disc, square = table.iloc[0], table.iloc[1]
     assert (disc.Location_Center_X, disc.Location_Center_Y) == pytest.approx((20, 20))
@@ -82,7 +83,7 @@ def test_object_features_of_a_disc_and_a_square():
 def test_mitotic_nuclei_are_those_above_the_markers_otsu_level():
     marker = np.random.default_rng(0).uniform(0.02, 0.06, (20, 20))  # background
     marker[:3] = 0.8  # a bright nucleus
-    flags = measure.mitotic(np.array([0.05, 0.7, 0.04]), marker)
+    flags = features.mitotic(np.array([0.05, 0.7, 0.04]), marker)
     assert flags.tolist() == [False, True, False]
 
 
@@ -103,7 +104,7 @@ def test_single_cell_table_prefixes_each_compartment():
         "Cells": table([1, 2], {"Parent_Nuclei": [1, 2]}),
         "Cytoplasm": table([2], {"Parent_Nuclei": [2], "Parent_Cells": [2]}),
     }
-    merged = measure.single_cell_table(tables)
+    merged = per_field.single_cell_table(tables)
     assert merged.columns.tolist() == [
         "ImageNumber",
         "ObjectNumber",

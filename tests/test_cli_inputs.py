@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import after, assert_clean_failure, interrupt_cli, run_cli
+from conftest import after, assert_clean_failure, interrupt_cli, run_here
 
-from analysis import __main__ as cli
-from analysis import data, pipeline
+from analysis.batch import serial
+from analysis.cli import main as cli
+from analysis.io import registry
 
 NAME = "AS_09125_050116000001_{well}f00d0_slice{field}_channel{channel}.tif"
 
@@ -27,13 +28,13 @@ def good_pair(folder):
 
 
 def snapshot(folder):
-    return {p.name: data.sha256(p) for p in folder.iterdir()}
+    return {p.name: registry.sha256(p) for p in folder.iterdir()}
 
 
 def check(folder, culprit, tmp_path):
     before = snapshot(folder) if folder.exists() else None
     out = tmp_path / "out" / "summary.csv"
-    result = run_cli("summary", "--images", folder, "--out", out)
+    result = run_here("summary", "--images", folder, "--out", out)
     assert_clean_failure(result, culprit, out)
     if before is not None:
         assert snapshot(folder) == before
@@ -45,7 +46,7 @@ def test_good_synthetic_pair_is_summarised(tmp_path):
     folder.mkdir()
     good_pair(folder)
     out = tmp_path / "summary.csv"
-    result = run_cli("summary", "--images", folder, "--out", out)
+    result = run_here("summary", "--images", folder, "--out", out)
     assert result.returncode == 0, result.stderr
     assert out.read_text().splitlines()[1].startswith("B02,1,7,7,7.0,0.0,0.0,7,7")
 
@@ -58,7 +59,7 @@ def test_a_file_where_the_folder_should_be(tmp_path):
     given = tmp_path / "in"
     given.write_text("not a folder")
     out = tmp_path / "out" / "summary.csv"
-    result = run_cli("summary", "--images", given, "--out", out)
+    result = run_here("summary", "--images", given, "--out", out)
     assert_clean_failure(result, "in: is a file, not a folder", out)
     assert given.read_text() == "not a folder"
 
@@ -117,7 +118,7 @@ def test_sixteen_bit_pair_is_summarised(tmp_path):
     synthetic(folder, channel=1, array=np.full((32, 32), 700, np.uint16))
     synthetic(folder, channel=3, array=np.full((32, 32), 65535, np.uint16))
     out = tmp_path / "summary.csv"
-    result = run_cli("summary", "--images", folder, "--out", out)
+    result = run_here("summary", "--images", folder, "--out", out)
     assert result.returncode == 0, result.stderr
     row = out.read_text().splitlines()[1].split(",")
     assert row[2:4] == ["700", "700"]
@@ -167,7 +168,7 @@ def test_out_that_is_a_folder(tmp_path):
     good_pair(folder)
     out = tmp_path / "existing"
     out.mkdir()
-    result = run_cli("summary", "--images", folder, "--out", out)
+    result = run_here("summary", "--images", folder, "--out", out)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1
@@ -183,7 +184,7 @@ def test_out_below_a_file(tmp_path):
     good_pair(folder)
     blocker = tmp_path / "plain-file"
     blocker.write_text("not a folder")
-    result = run_cli("summary", "--images", folder, "--out", blocker / "sub" / "summary.csv")
+    result = run_here("summary", "--images", folder, "--out", blocker / "sub" / "summary.csv")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1
@@ -205,7 +206,7 @@ def test_figures_where_a_table_goes(tmp_path, command, figures):
     folder.mkdir()
     good_pair(folder)
     out = tmp_path / "out.csv"
-    result = run_cli(*command, "--images", folder, "--out", out, "--figures", tmp_path / figures)
+    result = run_here(*command, "--images", folder, "--out", out, "--figures", tmp_path / figures)
     assert_clean_failure(result, figures, out)
     assert "would be made where the table" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
@@ -217,7 +218,7 @@ def test_published_model_offline_is_one_line(tmp_path):
     proxy = "http://127.0.0.1:9"
     env = {"https_proxy": proxy, "http_proxy": proxy, "no_proxy": "", "KERAS_HOME": str(tmp_path / "keras")}
     out = tmp_path / "counts.csv"
-    result = run_cli(
+    result = run_here(
         "count", "--model", "2D_versatile_fluo", "--out", out, env=env | {"STARDIST_VERSATILE_FLUO": ""}
     )
     assert_clean_failure(result, "2D_versatile_fluo: cannot download the published weights", out)
@@ -230,7 +231,7 @@ def test_validate_images_without_known_masks(tmp_path):
     folder.mkdir()
     good_pair(folder)
     out = tmp_path / "out" / "validation.csv"
-    result = run_cli("validate", "--images", folder, "--methods", "otsu", "--out", out)
+    result = run_here("validate", "--images", folder, "--methods", "otsu", "--out", out)
     assert_clean_failure(result, "B02f00d0_slice1_channel1.tif", out)
     assert "no mask of this name in data/manifest.csv (own masks: --truth)" in result.stderr
 
@@ -238,7 +239,7 @@ def test_validate_images_without_known_masks(tmp_path):
 def test_report_out_that_is_a_file(tmp_path):
     out = tmp_path / "site"
     out.write_text("a file")
-    result = run_cli("report", "--out", out)
+    result = run_here("report", "--out", out)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1
@@ -246,6 +247,7 @@ def test_report_out_that_is_a_file(tmp_path):
     assert out.read_text() == "a file"
 
 
+@pytest.mark.slow
 def test_terminated_count_writes_nothing(tmp_path, pairs):
     # Eight copies of the twelve fields under other plate names, each turned
     # another way so that none is recalled from an earlier prediction: the
@@ -338,7 +340,7 @@ def naming(tmp_path, *options):
     good_pair(folder)
     before = snapshot(folder)
     out = tmp_path / "out" / "summary.csv"
-    result = run_cli("summary", "--images", folder, *options, "--out", out)
+    result = run_here("summary", "--images", folder, *options, "--out", out)
     assert snapshot(folder) == before
     return result, out
 
@@ -346,7 +348,7 @@ def naming(tmp_path, *options):
 def test_pattern_that_matches_nothing(tmp_path):
     result, out = naming(tmp_path, "--pattern", r"^(?P<well>X\d\d)_(?P<channel>\d)\.tif$")
     assert_clean_failure(result, "B02f00d0_slice1_channel1.tif", out)
-    assert "does not match --pattern" in result.stderr
+    assert "does not match the naming pattern" in result.stderr
 
 
 def test_pattern_without_a_channel_group(tmp_path):
@@ -368,10 +370,10 @@ def test_validate_with_own_masks_scores_like_the_manifest(tmp_path, pairs):
     for pair in (pairs[0], pairs[6]):
         for path in (pair.nuclei, pair.actin):
             shutil.copy(path, own_images / path.name.replace("AS_09125", "OWN"))
-            shutil.copy(data.foreground_path(path), own_masks / path.name.replace("AS_09125", "OWN"))
-    reference = pipeline.validate_segmentation([pairs[0], pairs[6]], ["otsu", "li"])
+            shutil.copy(registry.foreground_path(path), own_masks / path.name.replace("AS_09125", "OWN"))
+    reference = serial.validate_segmentation([pairs[0], pairs[6]], ["otsu", "li"])
     out = tmp_path / "out" / "validation.csv"
-    result = run_cli(
+    result = run_here(
         "validate",
         "--images",
         own_images,
@@ -401,7 +403,7 @@ def test_validate_with_a_mask_of_another_size(tmp_path, objects):
         tifffile.imwrite(masks / image.name, np.ones((16, 16), np.uint8))
     out = tmp_path / "out" / "validation.csv"
     options = ["--methods", "otsu"] if objects == "nuclei" else ["--objects", "cells"]
-    result = run_cli("validate", "--images", folder, "--truth", masks, *options, "--out", out)
+    result = run_here("validate", "--images", folder, "--truth", masks, *options, "--out", out)
     assert_clean_failure(result, "masks/", out)
     assert "mask of shape (16, 16) does not fit its image of shape (32, 32)" in result.stderr
 
@@ -411,14 +413,14 @@ def test_report_on_images_checks_the_naming_first(tmp_path):
     folder.mkdir()
     good_pair(folder)
     site = tmp_path / "site"
-    result = run_cli("report", "--images", folder, "--actin-channel", "2", "--out", site)
+    result = run_here("report", "--images", folder, "--actin-channel", "2", "--out", site)
     assert_clean_failure(result, "in", site)
     assert "no file name has channel 2 (--actin-channel)" in result.stderr
 
 
 def test_report_truth_needs_images(tmp_path):
     site = tmp_path / "site"
-    assert_clean_failure(run_cli("report", "--truth", tmp_path, "--out", site), "--truth", site)
+    assert_clean_failure(run_here("report", "--truth", tmp_path, "--out", site), "--truth", site)
 
 
 def test_report_truth_without_masks_for_the_images(tmp_path):
@@ -427,7 +429,7 @@ def test_report_truth_without_masks_for_the_images(tmp_path):
     masks.mkdir()
     good_pair(folder)
     site = tmp_path / "site"
-    result = run_cli("report", "--images", folder, "--truth", masks, "--out", site)
+    result = run_here("report", "--images", folder, "--truth", masks, "--out", site)
     assert_clean_failure(result, "channel1.tif", site)
     assert "no mask" in result.stderr
 
@@ -447,14 +449,14 @@ def test_report_truth_without_masks_for_the_images(tmp_path):
 )
 def test_bad_numbers_are_one_line(tmp_path, options, problem):
     out = tmp_path / "out.csv"
-    result = run_cli(*options, "--out", out)
+    result = run_here(*options, "--out", out)
     assert_clean_failure(result, problem, out)
     assert result.returncode == 2
 
 
 def test_report_naming_options_need_images(tmp_path):
     site = tmp_path / "site"
-    assert_clean_failure(run_cli("report", "--nuclei-channel", "0", "--out", site), "--pattern", site)
+    assert_clean_failure(run_here("report", "--nuclei-channel", "0", "--out", site), "--pattern", site)
 
 
 def test_every_option_says_what_it_does():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from analysis import cluster, explore
+from analysis.steps import cluster, explore
 
 # Proportions are pinned to 1e-4 (26 of 262,144 pixels): EM and Lloyd
 # iterations sum in floating point, so another BLAS or thread count can move

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from analysis import display
+from analysis.site import display
 
 
 def test_shorten_keeps_the_distinguishing_tail():

@@ -8,8 +8,8 @@ import pandas as pd
 from mini_project import make_project
 from PIL import Image
 
-from analysis import documents
-from analysis.pages import Page, read_project, read_qmd
+from analysis.site import documents
+from analysis.site.pages import Page, read_project, read_qmd
 
 
 def png(width=800):

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 from scipy.stats import gaussian_kde
 
-from analysis import explore, images
+from analysis.io import images
+from analysis.steps import explore
 
 LESSON_ROI = explore.Roi(450, 10, 60, 50)
 

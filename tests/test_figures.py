@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from analysis import explore, figures
+from analysis.plots import figures
+from analysis.steps import explore
 
 
 def scores(methods):

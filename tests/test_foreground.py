@@ -4,7 +4,8 @@ import numpy as np
 from conftest import sparse_field
 from skimage.filters import threshold_li
 
-from analysis import foreground, images
+from analysis.io import images
+from analysis.steps import foreground
 
 
 def _two_level_image():

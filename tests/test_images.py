@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from analysis import data, images
 from analysis.errors import AnalysisError
+from analysis.io import images, registry
 
 # Printed in the lesson for channel 1 of A24 field 1, rows and columns 10..19.
 LESSON_BLOCK = np.array(
@@ -37,7 +37,7 @@ def test_loader_facts_from_the_lesson(pairs, first_pair):
 def test_mask_polarity_is_foreground_true(pairs):
     import tifffile
 
-    path = data.foreground_path(pairs[0].nuclei)
+    path = registry.foreground_path(pairs[0].nuclei)
     raw = tifffile.imread(path)
     mask = images.load_mask(path)
     assert raw.mean() > 0.5 > mask.mean()
@@ -59,6 +59,6 @@ def test_a_label_image_is_a_mask_of_its_image_shape(tmp_path):
 def test_nuclei_masks_cover_bright_pixels(pairs):
     for pair in pairs:
         nuclei = images.load_image(pair.nuclei)
-        mask = images.load_mask(data.foreground_path(pair.nuclei))
+        mask = images.load_mask(registry.foreground_path(pair.nuclei))
         assert 0.01 <= mask.mean() <= 0.15, pair.name
         assert nuclei[mask].mean() > 3 * nuclei[~mask].mean(), pair.name

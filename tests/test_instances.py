@@ -3,7 +3,7 @@
 import numpy as np
 from skimage.draw import disk
 
-from analysis.instances import split_touching
+from analysis.steps.instances import split_touching
 
 
 def test_split_touching_separates_two_discs():

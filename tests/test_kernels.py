@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from mini_project import PAGE, make_project
 
-from analysis import kernels
-from analysis.pages import Page, read_project, read_qmd
+from analysis.site import kernels
+from analysis.site.pages import Page, read_project, read_qmd
 
 
 def test_cache_key_follows_cells_and_files(tmp_path):
@@ -32,17 +32,16 @@ def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
     pages = [Page(path, *read_qmd(path)) for path in project.pages]
     seen = []
 
-    def execute(notebook, qmd):
+    def execute(notebook, qmd, input_errors=()):
         seen.append({name: os.environ.get(name) for name in kernels.THREAD_VARIABLES})
         return nbformat.v4.new_notebook()
 
     monkeypatch.setattr(kernels, "execute", execute)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path / "cache"))
     for name in kernels.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the caller's choice stays
-    kernels.execute_pages(pages, project, force=True)
+    kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache")
     shares = {name: "2" for name in kernels.THREAD_VARIABLES} | {"MKL_NUM_THREADS": "3"}
     assert seen == [shares, shares]  # 4 cores, 2 kernels
     assert "OMP_NUM_THREADS" not in os.environ  # restored afterwards
@@ -51,7 +50,7 @@ def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
 def three_pages(tmp_path, monkeypatch, fail_first):
     """A project's three pages with code, run one at a time (one core).
 
-    Each page runs until :func:`analysis.kernels.stop_kernels` is called, as a page's
+    Each page runs until :func:`analysis.site.kernels.stop_kernels` is called, as a page's
     kernel does until it is killed; with ``fail_first`` the first page
     fails at once. Returns the pages, the project, the names of the pages
     that started and the event that the stop sets.
@@ -63,7 +62,7 @@ def three_pages(tmp_path, monkeypatch, fail_first):
     pages = [Page(path, *read_qmd(path)) for path in sorted((root / "site").glob("*.qmd"))]
     started, stopped = [], threading.Event()
 
-    def execute(notebook, qmd):
+    def execute(notebook, qmd, input_errors=()):
         started.append(qmd.stem)
         if fail_first and len(started) == 1:
             raise kernels.RenderError(qmd, "cell failed")
@@ -73,14 +72,13 @@ def three_pages(tmp_path, monkeypatch, fail_first):
     monkeypatch.setattr(kernels, "execute", execute)
     monkeypatch.setattr(kernels, "stop_kernels", stopped.set)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    monkeypatch.setenv(kernels.CACHE_ENV, str(tmp_path / "cache"))
     return pages, project, started, stopped
 
 
 def test_after_a_failed_page_the_pages_not_started_never_start(tmp_path, monkeypatch):
     pages, project, started, stopped = three_pages(tmp_path, monkeypatch, fail_first=True)
     with pytest.raises(kernels.RenderError, match="cell failed"):
-        kernels.execute_pages(pages, project, force=True)
+        kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache")
     assert stopped.is_set()
     # The one worker may have taken the second page before the stop; never the third.
     assert 1 <= len(started) <= 2
@@ -98,7 +96,7 @@ def test_an_interrupt_while_the_keys_are_hashed_stops_the_page_already_running(t
 
     monkeypatch.setattr(kernels, "cache_key", cache_key)
     with pytest.raises(KeyboardInterrupt):
-        kernels.execute_pages(pages, project, force=True)
+        kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache")
     assert stopped.is_set()
     assert len(started) == 1
 
@@ -117,8 +115,3 @@ def test_a_page_still_starting_when_the_kernels_are_stopped_runs_no_cell(tmp_pat
     finally:
         kernels._STOPPING.clear()
     assert not marker.exists()
-
-
-def test_dependencies_include_the_lock_file_and_the_model_s_files():
-    names = {path.name for path in kernels.dependency_files()}
-    assert {"requirements.lock", "weights_best.h5", "thresholds.json", "scale.json", "model.onnx"} <= names

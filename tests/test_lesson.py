@@ -2,6 +2,7 @@
 
 import itertools
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pandas as pd
@@ -9,10 +10,13 @@ import pytest
 from conftest import run_cli
 from pypdf import PdfReader
 
-from analysis import data, documents, images, kernels, models, pages, segment
-from analysis.notebook import split_options
+from analysis import lesson
+from analysis.io import images, registry
+from analysis.models import predict, stardist_model
+from analysis.site import documents, kernels, pages
+from analysis.site.notebook import split_options
 
-PROJECT = pages.read_project()
+PROJECT = pages.read_project(registry.PROJECT_ROOT)
 PAGES = {path.stem: path for path in PROJECT.pages}
 EPISODES = [stem for stem, path in PAGES.items() if "teaching" in pages.read_qmd(path)[0]]
 EXECUTED = [stem for stem, path in PAGES.items() if pages.Page(path, *pages.read_qmd(path)).executes]
@@ -28,11 +32,11 @@ LIBRARY_CALLS = {
     "nuclei_norm[y : y + height, x : x + width]": ("02-two-channels", "explore.crop("),
     "GaussianMixture(n_components=3": ("03-clustering", 'cluster.fit_labels(features, 3, "gmm")'),
     "KMeans(n_clusters=k": ("03-clustering", 'cluster.fit_labels(features, 4, "kmeans")'),
-    "model.predict_instances(": ("04-segmentation", "segment.predict_labels("),
+    "model.predict_instances(": ("04-segmentation", "predict.predict_labels("),
     "ndi.distance_transform_edt(foreground)": ("04-segmentation", "scale.estimate_diameter("),
     "rescale(image.astype(np.float32), factor": (
         "04-segmentation",
-        "segment.predict_labels(check_model, nuclei, first_factor)",
+        "predict.predict_labels(check_model, nuclei, first_factor)",
     ),
     "dice = 2 * overlap / (predicted.sum() + truth.sum())": ("04-segmentation", "validate.dice("),
     "propagate(actin_01, first_nuclei, where_cells": ("04-segmentation", "cells.grow_cells("),
@@ -220,13 +224,13 @@ def test_validation_is_named_for_what_it_is(lesson_site):
 
 @pytest.mark.slow
 def test_the_count_in_the_text_is_the_package_count(lesson_site, pairs):
-    model = models.load_model()
+    model = stardist_model.load_model()
     nuclei = images.load_image(pairs[0].nuclei)
-    _, centres = segment.predict_labels(model, nuclei)
+    _, centres = predict.predict_labels(model, nuclei)
     html = (lesson_site / "report" / "04-segmentation.html").read_text()
     assert f"<strong>{len(centres)} nuclei</strong>" in html
     # The validation counts at the model's scale.
-    scaled, _ = segment.predict_labels(model, nuclei, segment.scale_for(model, nuclei)[1])
+    scaled, _ = predict.predict_labels(model, nuclei, predict.scale_for(model, nuclei)[1])
     validation = pd.read_csv(lesson_site / "tables" / "validation.csv")
     first = validation[(validation.image == pairs[0].name) & (validation.method == "stardist (project)")]
     assert first.n_predicted.item() == scaled.max()
@@ -271,19 +275,42 @@ def test_every_inline_value_is_pinned(lesson_site, data_regression):
     )
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("stem", EXECUTED)
-def test_learner_notebook_runs_on_its_own(lesson_site, stem, tmp_path):
-    """The downloaded notebook, hidden cells left out, runs from a learner's own folder."""
+@pytest.fixture(scope="module")
+def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
+    """Every downloaded notebook, hidden cells left out, run from a learner's own folder.
+
+    Two kernels run side by side, each with one thread per pool, as the
+    renderer runs them; each result is the executed notebook and the error
+    it raised (None).
+    """
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(
-        notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    def run(stem):
+        notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        folder = tmp_path_factory.mktemp(f"learner-{stem}")
+        try:
+            NotebookClient(
+                notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(folder)}}
+            ).execute()
+        except Exception as error:  # reported by the test of this notebook
+            return notebook, error
+        return notebook, None
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in kernels.THREAD_VARIABLES:
+            patch.setenv(name, "1")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return dict(zip(EXECUTED, pool.map(run, EXECUTED), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", EXECUTED)
+def test_learner_notebook_runs_on_its_own(learner_runs, stem):
+    notebook, error = learner_runs[stem]
+    assert error is None, error
     assert any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
 
 
@@ -293,7 +320,7 @@ EXAMPLE_HUMAN_PATTERN = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)
 @pytest.mark.slow
 def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, tmp_path):
     """CellProfiler's ExampleHuman field through the parameters of the own-images page."""
-    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    folder = registry.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
     site = tmp_path / "site"
     naming = [
         "--images",
@@ -307,7 +334,7 @@ def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, t
     ]
     # The episodes do not depend on the parameters: their results come from the lesson's cache.
     result = run_cli(
-        "report", "--out", site, *naming, env={kernels.CACHE_ENV: str(lesson_site.parent / "cache")}
+        "report", "--out", site, *naming, env={lesson.CACHE_ENV: str(lesson_site.parent / "cache")}
     )
     assert result.returncode == 0, result.stderr
     assert "executed: 05-your-images;" in result.stderr

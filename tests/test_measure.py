@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from conftest import assert_clean_failure, interrupt_cli, run_cli
 
-from analysis import data, measure, screen
+from analysis.batch import per_field, screen
+from analysis.io import registry
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ def test_the_tables_hold_every_field_and_link_the_objects(one_worker):
     assert image.ImageNumber.tolist() == list(range(1, 13))
     assert image.Metadata_Well.tolist() == ["A24"] * 6 + ["L15"] * 6
     assert image.Metadata_Site.tolist() == [1, 2, 3, 4, 5, 6] * 2
-    for name in measure.OBJECTS:
+    for name in per_field.OBJECTS:
         counts = tables[name].groupby("ImageNumber").size()
         assert counts.reindex(image.ImageNumber, fill_value=0).tolist() == image[f"Count_{name}"].tolist()
     # One cell per nucleus, with the same number; cytoplasm points to both.
@@ -65,13 +66,17 @@ def test_the_tables_hold_every_field_and_link_the_objects(one_worker):
     assert pd.read_csv(one_worker / "manifest.csv").status.eq("computed").all()
 
 
-def test_nuclei_counts_are_the_count_commands(one_worker, tmp_path):
+def test_count_writes_the_nuclei_table_measure_writes(one_worker, tmp_path):
     out = tmp_path / "counts.csv"
     assert run_cli("count", "--method", "stardist-li", "--out", out).returncode == 0
     counts = pd.read_csv(out)
-    image = screen.read_tables(one_worker)["Image"]
+    tables = screen.read_tables(one_worker)
+    image = tables["Image"]
     assert image.Count_Nuclei.tolist() == counts.n_nuclei.tolist()
     assert image.Math_NucleusDiameter.round(2).tolist() == counts.nucleus_diameter.tolist()
+    # One per-field function: the same nuclei, columns and values, through CSV and Parquet.
+    objects = pd.read_csv(tmp_path / "counts_objects.csv")
+    pd.testing.assert_frame_equal(objects, tables["Nuclei"], check_dtype=False, rtol=1e-12)
 
 
 def test_two_workers_give_the_same_tables(one_worker, tmp_path):
@@ -172,12 +177,12 @@ def test_an_interrupted_run_resumes_where_it_stopped(one_worker, tmp_path):
     assert not list(out.rglob(".*"))  # no temporary file left
     assert not (out / screen.SUCCESS).exists()
 
-    result = measured(out, "--workers", "1")
+    result = measured(out, "--workers", "2")
     assert f"({12 - len(done)} computed, {len(done)} reused, 0 failed)" in result.stderr
     assert_same_tables(one_worker, out)
-    again = measured(out, "--workers", "1")
+    again = measured(out, "--workers", "2")
     assert "(0 computed, 12 reused, 0 failed)" in again.stderr
-    forced = measured(out, "--workers", "1", "--force")
+    forced = measured(out, "--workers", "2", "--force")
     assert "(12 computed, 0 reused, 0 failed)" in forced.stderr
 
 
@@ -210,7 +215,7 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
 def test_pycytominer_aggregates_and_normalises_the_output(one_worker):
     from pycytominer import aggregate, normalize
 
-    cells = measure.single_cell_table(screen.read_tables(one_worker))
+    cells = per_field.single_cell_table(screen.read_tables(one_worker))
     wells = aggregate(cells, strata=["Metadata_Plate", "Metadata_Well"], features="infer", operation="median")
     assert wells.Metadata_Well.tolist() == ["A24", "L15"]
     assert "Nuclei_Intensity_MeanIntensity_DNA" in wells
@@ -221,14 +226,14 @@ def test_pycytominer_aggregates_and_normalises_the_output(one_worker):
 
 
 def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
-    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    folder = registry.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
     out = tmp_path / "screen"
     options = ["--images", folder, "--pattern", EXAMPLE_HUMAN_PATTERN, "--nuclei-channel", "0"]
     options += ["--actin-channel", "2", "--stain", "PH3=1", "--mitotic-stain", "PH3", "--workers", "1"]
     result = measured(out, *options)
     assert result.stderr.startswith("measured 1 field (1 computed, 0 reused, 0 failed): ")
     tables = screen.read_tables(out)
-    cells = measure.single_cell_table(tables)
+    cells = per_field.single_cell_table(tables)
     assert "Nuclei_Intensity_MeanIntensity_PH3" in cells
     image = tables["Image"].iloc[0]
     assert image.FileName_PH3.endswith("f00d1.tif")
@@ -240,7 +245,8 @@ def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
 
 def test_an_unreachable_scheduler(tmp_path):
     out = tmp_path / "screen"
-    result = run_cli("measure", "--scheduler", "tcp://127.0.0.1:9", "--out", out)
+    timeout = {"DASK_ANALYSIS__CONNECT_TIMEOUT": "1s"}  # dask's configuration, read from the environment
+    result = run_cli("measure", "--scheduler", "tcp://127.0.0.1:9", "--out", out, env=timeout)
     assert_clean_failure(result, "tcp://127.0.0.1:9", out)
     assert "cannot reach the dask scheduler" in result.stderr
 

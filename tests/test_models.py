@@ -6,28 +6,29 @@ import numpy as np
 import pytest
 from conftest import project_model_copy
 
-from analysis import data, models
 from analysis.errors import AnalysisError
+from analysis.io import registry
+from analysis.models import stardist_model
 
 
 @pytest.mark.slow
 def test_project_model_is_the_committed_one():
-    model = models.load_model()
+    model = stardist_model.load_model()
     assert model.name == "project"
-    assert model.folder == models.PROJECT_MODEL
-    assert model.weights_sha256 == data.sha256(models.PROJECT_MODEL / "weights_best.h5")
+    assert model.folder == stardist_model.PROJECT_MODEL
+    assert model.weights_sha256 == registry.sha256(stardist_model.PROJECT_MODEL / "weights_best.h5")
 
 
 @pytest.mark.slow
 def test_published_folder_with_other_weights_is_refused(tmp_path):
-    fake = tmp_path / models.PUBLISHED
+    fake = tmp_path / stardist_model.PUBLISHED
     project_model_copy(fake)
     with pytest.raises(AnalysisError, match="is not the published"):
-        models.load_model(fake)
+        stardist_model.load_model(fake)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(models.PUBLISHED_ENV, str(fake))
+        patch.setenv(stardist_model.PUBLISHED_ENV, str(fake))
         with pytest.raises(AnalysisError, match="is not the published"):
-            models.load_model(models.PUBLISHED)
+            stardist_model.load_model(stardist_model.PUBLISHED)
 
 
 @pytest.mark.parametrize("settings", ["config.json", "thresholds.json", "scale.json"])
@@ -36,7 +37,7 @@ def test_a_model_with_a_broken_settings_file_is_refused_before_loading(tmp_path,
     project_model_copy(folder)
     (folder / settings).write_text('{"n_dim": 2')
     with pytest.raises(AnalysisError, match=settings.replace(".", r"\.")):
-        models.locate_model(folder)
+        stardist_model.locate_model(folder)
 
 
 @pytest.mark.slow
@@ -44,30 +45,30 @@ def test_published_model_offline_fails_fast(tmp_path, monkeypatch):
     from csbdeep.models.pretrained import _MODELS
     from stardist.models import StarDist2D
 
-    monkeypatch.delenv(models.PUBLISHED_ENV, raising=False)
+    monkeypatch.delenv(stardist_model.PUBLISHED_ENV, raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    details = dict(_MODELS[StarDist2D][models.PUBLISHED])
+    details = dict(_MODELS[StarDist2D][stardist_model.PUBLISHED])
     # A loopback port nobody listens on: refused at once, nothing leaves the machine.
     monkeypatch.setitem(
         _MODELS[StarDist2D],
-        models.PUBLISHED,
+        stardist_model.PUBLISHED,
         details | {"url": "http://127.0.0.1:9/python_2D_versatile_fluo.zip"},
     )
-    with pytest.raises(AnalysisError, match=models.PUBLISHED_ENV):
-        models.load_model(models.PUBLISHED)
+    with pytest.raises(AnalysisError, match=stardist_model.PUBLISHED_ENV):
+        stardist_model.load_model(stardist_model.PUBLISHED)
 
 
 def test_long_lived_objects_are_frozen_and_the_collector_restored():
     assert gc.isenabled()
     before = gc.get_freeze_count()
-    with models.long_lived():
+    with stardist_model.long_lived():
         assert not gc.isenabled()
         kept = [[] for _ in range(1000)]  # containers the collector tracks
     assert gc.isenabled()
     assert gc.get_freeze_count() >= before + len(kept)
     gc.disable()
     try:
-        with models.long_lived():
+        with stardist_model.long_lived():
             pass
         assert not gc.isenabled()  # a paused collector stays paused
     finally:

@@ -9,14 +9,15 @@ import pytest
 from conftest import project_model_copy
 from skimage.transform import rescale
 
-from analysis import data, models, onnx_stardist, segment
 from analysis.errors import AnalysisError
-from analysis.images import load_image
+from analysis.io import registry
+from analysis.io.images import load_image
+from analysis.models import onnx_stardist, predict, stardist_model
 
 
 @pytest.fixture(scope="module")
 def onnx_model():
-    model = models.load_model()
+    model = stardist_model.load_model()
     assert isinstance(model.model, onnx_stardist.OnnxStarDist)
     return model
 
@@ -40,12 +41,12 @@ def assert_same_objects(ours, theirs, exact=True):
 @pytest.mark.slow
 def test_the_exported_network_finds_the_objects_tensorflow_finds(pairs, onnx_model, keras_model):
     for pair in pairs:
-        _, factor = segment.scale_for(onnx_model, load_image(pair.nuclei))
+        _, factor = predict.scale_for(onnx_model, load_image(pair.nuclei))
         for scale in (1.0, factor):
             image = load_image(pair.nuclei)
-            if scale != 1:  # as segment.predict_labels resamples
+            if scale != 1:  # as predict.predict_labels resamples
                 image = rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
-            x = segment.normalise_for_network(image)
+            x = predict.normalise_for_network(image)
             assert_same_objects(
                 onnx_model.model.predict_instances(x),
                 keras_model.model.predict_instances(x, verbose=False),
@@ -56,7 +57,7 @@ def test_the_exported_network_finds_the_objects_tensorflow_finds(pairs, onnx_mod
 @pytest.mark.slow
 def test_tiles_are_cut_and_joined_as_stardist_does(pairs, onnx_model, keras_model):
     mosaic = np.block([[load_image(p.nuclei) for p in pairs[i : i + 2]] for i in (0, 6)])
-    x = segment.normalise_for_network(mosaic[:1000, :1016])  # sides no multiple of 16: padded
+    x = predict.normalise_for_network(mosaic[:1000, :1016])  # sides no multiple of 16: padded
     for tiles in ((2, 2), (3, 1)):
         assert_same_objects(
             onnx_model.model.predict_instances(x, n_tiles=tiles),
@@ -67,11 +68,11 @@ def test_tiles_are_cut_and_joined_as_stardist_does(pairs, onnx_model, keras_mode
 @pytest.mark.slow
 def test_export_records_the_weights_and_predicts_as_the_committed_export(tmp_path, pairs, onnx_model):
     folder = project_model_copy(tmp_path / "model", onnx_stardist.ONNX_FILE)
-    assert models.export_model(folder) == folder / onnx_stardist.ONNX_FILE
-    exported = models.load_model(folder)
-    assert exported.model.weights_sha256 == data.sha256(folder / "weights_best.h5")
+    assert stardist_model.export_model(folder) == folder / onnx_stardist.ONNX_FILE
+    exported = stardist_model.load_model(folder)
+    assert exported.model.weights_sha256 == registry.sha256(folder / "weights_best.h5")
     assert exported.model.tile_overlap == onnx_model.model.tile_overlap
-    x = segment.normalise_for_network(load_image(pairs[0].nuclei))
+    x = predict.normalise_for_network(load_image(pairs[0].nuclei))
     assert_same_objects(exported.model.predict_instances(x), onnx_model.model.predict_instances(x))
 
 
@@ -81,7 +82,7 @@ def test_a_network_exported_from_other_weights_is_refused(tmp_path):
     with open(folder / "weights_best.h5", "ab") as weights:
         weights.write(b"\0")
     with pytest.raises(AnalysisError, match=r"model\.onnx: was exported from other weights"):
-        models.load_model(folder)
+        stardist_model.load_model(folder)
 
 
 def test_an_unreadable_network_is_refused(tmp_path):
@@ -89,12 +90,12 @@ def test_an_unreadable_network_is_refused(tmp_path):
     project_model_copy(folder)
     (folder / onnx_stardist.ONNX_FILE).write_bytes(b"not a network")
     with pytest.raises(AnalysisError, match=r"model\.onnx: cannot load the network"):
-        models.load_model(folder)
+        stardist_model.load_model(folder)
 
 
 def test_thresholds_and_threads(monkeypatch):
-    model = onnx_stardist.OnnxStarDist(models.PROJECT_MODEL, threads=1)
-    recorded = json.loads((models.PROJECT_MODEL / "thresholds.json").read_text())
+    model = onnx_stardist.OnnxStarDist(stardist_model.PROJECT_MODEL, threads=1)
+    recorded = json.loads((stardist_model.PROJECT_MODEL / "thresholds.json").read_text())
     assert model.thresholds == (recorded["prob"], recorded["nms"])
     assert model.div_by == 16
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
@@ -108,7 +109,7 @@ def test_thresholds_and_threads(monkeypatch):
 @pytest.mark.slow
 def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
     code = (
-        "import sys; from analysis.__main__ import main; "
+        "import sys; from analysis.cli.main import main; "
         f"status = main(['count', '--out', {str(tmp_path / 'counts.csv')!r}]); "
         "sys.exit(status or 10 * ('tensorflow' in sys.modules))"
     )
@@ -118,15 +119,15 @@ def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
 
 def test_export_refuses_a_missing_model_and_a_folder_in_the_file_s_place(tmp_path):
     with pytest.raises(AnalysisError, match="model folder does not exist"):
-        models.export_model(tmp_path / "none")
+        stardist_model.export_model(tmp_path / "none")
     (tmp_path / "a-file").write_text("weights?")
     with pytest.raises(AnalysisError, match="a-file: is a file, not a model folder"):
-        models.export_model(tmp_path / "a-file")
+        stardist_model.export_model(tmp_path / "a-file")
     folder = project_model_copy(tmp_path / "model", onnx_stardist.ONNX_FILE)
     (folder / onnx_stardist.ONNX_FILE).mkdir()
     code = (
-        "import sys; from analysis import models\n"
-        f"try: models.export_model({str(folder)!r})\n"
+        "import sys; from analysis.models import stardist_model\n"
+        f"try: stardist_model.export_model({str(folder)!r})\n"
         "except Exception as error: print(error)\n"
         "print('tensorflow' in sys.modules)"
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from analysis import output
+from analysis.io import output
 
 
 def test_a_folder_replaces_the_old_one_whole(tmp_path):

@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from mini_project import make_project
 
-from analysis import pages
-from analysis.errors import AnalysisError
+from analysis.site import pages
+from analysis.site.errors import SourceError
 
 
 def test_project_file_is_read(tmp_path):
@@ -30,7 +30,7 @@ def test_project_file_is_read(tmp_path):
 def test_bad_project_files_are_refused(tmp_path, text, problem):
     if text is not None:
         (tmp_path / "_quarto.yml").write_text(text)
-    with pytest.raises(AnalysisError, match=problem):
+    with pytest.raises(SourceError, match=problem):
         pages.read_project(tmp_path)
 
 
@@ -41,7 +41,7 @@ def test_includes_are_expanded_and_missing_ones_named(tmp_path):
     )
     # the blank line after an include stays, so a heading there is no list item
     assert pages.expand_includes("{{< include part.md >}}\n\n### Next", tmp_path) == "- a point\n\n### Next"
-    with pytest.raises(AnalysisError, match="gone.md"):
+    with pytest.raises(SourceError, match="gone.md"):
         pages.expand_includes("{{< include gone.md >}}", tmp_path)
 
 
@@ -75,7 +75,7 @@ def test_an_undeclared_parameter_is_refused_and_a_page_without_parameters_is_lef
     page = tmp_path / "page.qmd"
     page.write_text(PARAMETERS)
     _, notebook = pages.read_qmd(page)
-    with pytest.raises(AnalysisError, match="has no parameter 'pattern'"):
+    with pytest.raises(SourceError, match="has no parameter 'pattern'"):
         pages.inject_parameters(notebook, {"pattern": "x"}, page)
     plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     assert not pages.inject_parameters(plain, {"images": "x"}, page)

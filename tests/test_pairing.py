@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import pairing
 from analysis.errors import AnalysisError
+from analysis.io import pairing
 
 
 def test_pairs_are_matched_by_name(pairs):
@@ -79,7 +79,7 @@ def test_patterns_missing_a_group_are_refused(tmp_path, pattern, problem):
 
 def test_name_that_does_not_match_is_named(tmp_path):
     folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "notes.tif")
-    with pytest.raises(AnalysisError, match=r"notes\.tif: name does not match --pattern"):
+    with pytest.raises(AnalysisError, match=r"notes\.tif: name does not match the naming pattern"):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, 2)
 
 
@@ -108,7 +108,7 @@ def test_a_field_that_is_not_a_number_is_refused(tmp_path):
 
 def test_one_channel_for_both_stains_is_refused(tmp_path):
     folder = touch(tmp_path / "in", "P1_D03f00d0.tif", "P1_D03f00d2.tif")
-    with pytest.raises(AnalysisError, match=r"--actin-channel: is the nuclei channel too \(0\)"):
+    with pytest.raises(AnalysisError, match=r"actin_channel: is the nuclei channel too \(0\)"):
         pairing.pair_channels(folder, EXAMPLE_HUMAN, 0, "0")
 
 

@@ -6,24 +6,25 @@ import signal
 import nbformat
 import pandas as pd
 import pytest
-from conftest import after, interrupt_cli, run_cli
+from conftest import interrupt_cli, run_cli
 from mini_project import PAGE, make_project
 from pypdf import PdfReader
 
-from analysis import kernels
+from analysis import lesson
+
+# Each test renders the mini project: kernels, pandoc and typst run for real.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def cache_env(tmp_path):
-    return {kernels.CACHE_ENV: str(tmp_path / "cache")}
+    return {lesson.CACHE_ENV: str(tmp_path / "cache")}
 
 
 def render_mini(folder):
     root = make_project(folder / "project")
     out = folder / "out"
-    result = run_cli(
-        "report", "--project", root, "--out", out, env={kernels.CACHE_ENV: str(folder / "cache")}
-    )
+    result = run_cli("report", "--project", root, "--out", out, env={lesson.CACHE_ENV: str(folder / "cache")})
     assert result.returncode == 0, result.stderr
     assert "executed: page" in result.stderr
     return root, out
@@ -157,16 +158,18 @@ def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
     root, out = render_mini(tmp_path)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     page = root / "site" / "page.qmd"
-    page.write_text(page.read_text().replace("answer = 6 * 7", "import time\ntime.sleep(60)\nanswer = 6 * 7"))
+    started = root / "site" / "started"  # the kernel runs in the page's folder
+    long_cell = "import pathlib, time\npathlib.Path('started').touch()\ntime.sleep(60)\nanswer = 6 * 7"
+    page.write_text(page.read_text().replace("answer = 6 * 7", long_cell))
     result = interrupt_cli(
         "report",
         "--project",
         root,
         "--out",
         out,
-        ready=after(6),
+        ready=started.exists,
         sig=sig,
-        env={kernels.CACHE_ENV: str(tmp_path / "cache")},
+        env={lesson.CACHE_ENV: str(tmp_path / "cache")},
     )
     assert result.returncode == status
     assert result.stderr.strip() == "interrupted"

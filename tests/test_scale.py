@@ -7,12 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, project_model_copy, run_cli, sparse_field
+from conftest import assert_clean_failure, project_model_copy, run_here, sparse_field
 from skimage.draw import disk
 from skimage.transform import rescale
 
-from analysis import images, models, scale, segment, train
 from analysis.errors import AnalysisError
+from analysis.io import images
+from analysis.models import predict, stardist_model
+from analysis.steps import scale
+from analysis.training import train
 
 
 def discs(radius: int, shape=(200, 200), spacing=50) -> np.ndarray:
@@ -49,7 +52,7 @@ def test_no_nuclei_no_estimate_and_no_rescaling():
 
 
 def test_the_project_model_records_its_reference_from_the_training_images(pairs):
-    record = models.load_model().nucleus_diameter
+    record = stardist_model.load_model().nucleus_diameter
     fitted = [
         images.load_image(p.nuclei) for p in pairs if p.well == "A24" and p.field != train.CHECKPOINT_FIELD
     ]
@@ -87,8 +90,8 @@ def test_a_broken_scale_file_is_named(tmp_path, text, problem):
 
 @pytest.mark.slow
 def test_rescaled_prediction_is_mapped_back_to_the_image(first_pair):
-    model = models.load_model()
-    labels, centres = segment.predict_labels(model, first_pair[0], scale=1.3)
+    model = stardist_model.load_model()
+    labels, centres = predict.predict_labels(model, first_pair[0], scale=1.3)
     assert labels.shape == first_pair[0].shape
     assert labels.max() == len(centres) > 100
     assert np.array_equal(np.unique(labels), np.arange(labels.max() + 1))
@@ -117,7 +120,7 @@ def test_counts_do_not_depend_on_the_magnification(tmp_path, magnified):
     tables = {}
     for name, folder in magnified.items():
         out = tmp_path / f"{name}.csv"
-        result = run_cli("count", "--images", folder, "--out", out)
+        result = run_here("count", "--images", folder, "--out", out)
         assert result.returncode == 0, result.stderr
         tables[name] = pd.read_csv(out).set_index("image")
     native, twice = tables["1x"], tables["2x"]
@@ -131,26 +134,28 @@ def test_counts_do_not_depend_on_the_magnification(tmp_path, magnified):
 @pytest.mark.slow
 def test_without_the_rescaling_the_magnified_large_nuclei_are_split(magnified, pairs):
     """What the rescaling prevents: L15's nuclei at twice the size, predicted as they are."""
-    model = models.load_model()
+    model = stardist_model.load_model()
     name = pairs[6].nuclei.name.replace("AS_09125", "OWN")
-    native = segment.predict_labels(model, images.load_image(magnified["1x"] / name))[0].max()
-    as_is = segment.predict_labels(model, images.load_image(magnified["2x"] / name))[0].max()
+    native = predict.predict_labels(model, images.load_image(magnified["1x"] / name))[0].max()
+    as_is = predict.predict_labels(model, images.load_image(magnified["2x"] / name))[0].max()
     assert as_is > 1.3 * native
 
 
 @pytest.mark.slow
 def test_a_given_diameter_overrides_the_estimate(tmp_path, magnified):
     out = tmp_path / "given.csv"
-    result = run_cli("count", "--images", magnified["2x"], "--nucleus-diameter", "20", "--out", out)
+    result = run_here("count", "--images", magnified["2x"], "--nucleus-diameter", "20", "--out", out)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out)
     assert table.nucleus_diameter.eq(20).all()
-    assert table.scale.eq(round(models.load_model().nucleus_diameter / 20, 4)).all()
+    assert table.scale.eq(round(stardist_model.load_model().nucleus_diameter / 20, 4)).all()
 
 
 def test_a_diameter_must_be_positive(tmp_path):
     out = tmp_path / "counts.csv"
-    assert_clean_failure(run_cli("count", "--nucleus-diameter", "0", "--out", out), "--nucleus-diameter", out)
+    assert_clean_failure(
+        run_here("count", "--nucleus-diameter", "0", "--out", out), "--nucleus-diameter", out
+    )
 
 
 @pytest.mark.slow
@@ -159,5 +164,5 @@ def test_a_diameter_needs_a_model_with_a_reference(tmp_path):
     project_model_copy(folder)
     (folder / scale.SCALE_FILE).unlink()
     out = tmp_path / "counts.csv"
-    result = run_cli("count", "--model", folder, "--nucleus-diameter", "12", "--out", out)
+    result = run_here("count", "--model", folder, "--nucleus-diameter", "12", "--out", out)
     assert_clean_failure(result, str(folder), out)

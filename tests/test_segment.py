@@ -7,24 +7,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, run_cli
+from conftest import assert_clean_failure, run_here
 from skimage.draw import disk
 from skimage.measure import label
 
-from analysis import data, images, models, segment
-
-pytestmark = pytest.mark.slow
+from analysis.io import images, registry
+from analysis.models import predict, stardist_model
+from analysis.steps import segment
 
 
 @pytest.fixture(scope="module")
 def model():
-    return models.load_model()
+    return stardist_model.load_model()
 
 
+@pytest.mark.slow
 def test_inference_is_deterministic(model, first_pair):
-    first, centres = segment.predict_labels(model, first_pair[0])
+    first, centres = predict.predict_labels(model, first_pair[0])
     model.recent.clear()  # predicted afresh, not recalled
-    second, _ = segment.predict_labels(model, first_pair[0])
+    second, _ = predict.predict_labels(model, first_pair[0])
     np.testing.assert_array_equal(first, second)
     assert first.shape == (512, 512)
     assert len(centres) > 100
@@ -45,26 +46,26 @@ class CountingNetwork:
 
 def test_an_image_just_predicted_is_recalled_not_predicted_again(monkeypatch):
     network = CountingNetwork()
-    model = models.LoadedModel(network, "counting", Path("."), "0")
+    model = stardist_model.LoadedModel(network, "counting", Path("."), "0")
     image = np.zeros((64, 64), np.uint8)
     image[4:12, 4:12] = 200
-    first, _ = segment.predict_labels(model, image)
+    first, _ = predict.predict_labels(model, image)
     first[:] = 7  # the caller's array is its own
-    again, _ = segment.predict_labels(model, image)
+    again, _ = predict.predict_labels(model, image)
     assert network.calls == 1
     assert again.max() == 1
     image[30:40, 30:40] = 200  # other pixels
-    assert segment.predict_labels(model, image)[0].max() == 2
+    assert predict.predict_labels(model, image)[0].max() == 2
     network.thresholds = (0.6, 0.4)  # other thresholds
-    segment.predict_labels(model, image)
-    segment.predict_labels(model, image, scale=2.0)  # another scale
-    segment.predict_labels(model, image, tile_size=32)  # other tiles
+    predict.predict_labels(model, image)
+    predict.predict_labels(model, image, scale=2.0)  # another scale
+    predict.predict_labels(model, image, tile_size=32)  # other tiles
     assert network.calls == 5
-    monkeypatch.setattr(segment, "RECENT_BYTES", 2 * first.nbytes)
-    segment.predict_labels(model, np.fliplr(image))  # the oldest are dropped to make room
+    monkeypatch.setattr(predict, "RECENT_BYTES", 2 * first.nbytes)
+    predict.predict_labels(model, np.fliplr(image))  # the oldest are dropped to make room
     assert network.calls == 6
     assert sum(kept.nbytes for kept, _ in model.recent.values()) <= 2 * first.nbytes
-    segment.predict_labels(model, np.fliplr(image))
+    predict.predict_labels(model, np.fliplr(image))
     assert network.calls == 6
 
 
@@ -74,19 +75,6 @@ def test_watershed_baseline_finds_synthetic_nuclei():
         image[disk(centre, 7)] = 200
     labels = segment.watershed_labels(image)
     assert labels.max() == 3
-
-
-def test_object_table_measures_each_label():
-    labels = np.zeros((10, 10), np.int32)
-    labels[1:3, 1:4] = 1
-    labels[6:9, 6:9] = 2
-    nuclei = np.full((10, 10), 100, np.uint8)
-    actin = np.full((10, 10), 7, np.uint8)
-    table = segment.object_table(labels, nuclei, actin)
-    assert table["area"].tolist() == [6, 9]
-    assert table["mean_nuclei"].tolist() == [100, 100]
-    assert table["mean_actin"].tolist() == [7, 7]
-    np.testing.assert_allclose(table[["centroid_row", "centroid_col"]].iloc[1], [7, 7])
 
 
 @pytest.mark.parametrize("case", ["missing folder", "corrupt weights", "unknown method"])
@@ -99,14 +87,14 @@ def test_count_rejects_bad_input(tmp_path, case):
     elif case == "corrupt weights":
         broken = tmp_path / "broken"
         broken.mkdir()
-        shutil.copy(models.PROJECT_MODEL / "config.json", broken)
+        shutil.copy(stardist_model.PROJECT_MODEL / "config.json", broken)
         (broken / "weights_best.h5").write_bytes(b"\x89HDF\r\n garbage")
         args += ["--model", broken]
         culprit, problem = "weights_best.h5", "cannot load"
     else:
         args += ["--method", "cellpose"]
         culprit, problem = "cellpose", "unknown method"
-    result = run_cli(*args)
+    result = run_here(*args)
     assert_clean_failure(result, culprit, out)
     assert problem in result.stderr
     assert not (tmp_path / "out" / "counts_objects.csv").exists()
@@ -118,22 +106,31 @@ def counts(tmp_path_factory):
     tables = {}
     for method in ("stardist", "watershed"):
         out = folder / f"{method}.csv"
-        result = run_cli("count", "--method", method, "--out", out, "--figures", folder / "figures")
+        figures = ["--figures", folder / "figures"] if method == "stardist" else []
+        result = run_here("count", "--method", method, "--out", out, *figures)
         assert result.returncode == 0, result.stderr
         tables[method] = (pd.read_csv(out), pd.read_csv(folder / f"{method}_objects.csv"))
     return tables, folder
 
 
+@pytest.mark.slow
 def test_count_tables_agree(counts):
     tables, folder = counts
-    for method, (per_image, objects) in tables.items():
+    for per_image, objects in tables.values():
         assert len(per_image) == 12
-        assert set(objects.image) == set(per_image.image)
-        assert (folder / "figures" / f"counts_{method}.png").is_file()
+        per_field = objects.groupby("ImageNumber").size().reindex(range(1, 13), fill_value=0)
+        assert per_field.tolist() == per_image.n_nuclei.tolist()
+        assert (objects.Metadata_Well + " f" + objects.Metadata_Site.astype(str)).isin(per_image.image).all()
+    figures = sorted(path.name for path in (folder / "figures").iterdir())
+    assert figures == sorted(
+        [f"{well}_f{field}_stardist.png" for well in ("A24", "L15") for field in range(1, 7)]
+        + ["counts_stardist.png"]
+    )
     assert tables["stardist"][0]["model"].eq("project").all()
     assert tables["stardist"][0]["method"].eq("stardist (project)").all()
 
 
+@pytest.mark.slow
 def test_counts_per_image(counts, dataframe_regression):
     tables, _ = counts
     merged = tables["stardist"][0][["image", "n_nuclei", "median_area"]].merge(
@@ -146,12 +143,13 @@ def test_counts_per_image(counts, dataframe_regression):
     dataframe_regression.check(merged, default_tolerance={"atol": 0, "rtol": 0})
 
 
+@pytest.mark.slow
 def test_example_human_is_counted_through_a_naming_pattern(tmp_path):
     """CellProfiler's ExampleHuman field: other names, channels 0 (DNA), 1 (pH3) and 2 (actin)."""
-    folder = data.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
+    folder = registry.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
     out = tmp_path / "counts.csv"
     pattern = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)\.tif$"
-    result = run_cli(
+    result = run_here(
         "count",
         "--images",
         folder,
@@ -175,7 +173,7 @@ def test_example_human_is_counted_through_a_naming_pattern(tmp_path):
 
 def test_naming_options_without_a_folder_are_refused(tmp_path):
     out = tmp_path / "counts.csv"
-    result = run_cli("count", "--nuclei-channel", "0", "--out", out)
+    result = run_here("count", "--nuclei-channel", "0", "--out", out)
     assert_clean_failure(result, "--pattern", out)
     assert "--images" in result.stderr
 
@@ -199,12 +197,13 @@ def bit_depth_copies(tmp_path_factory, pairs):
     return folders
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["stardist", "watershed"])
 def test_sixteen_bit_and_float_give_the_counts_of_the_8_bit_originals(tmp_path, bit_depth_copies, method):
     counts = {}
     for kind, folder in bit_depth_copies.items():
         out = tmp_path / f"{kind}.csv"
-        result = run_cli("count", "--images", folder, "--method", method, "--out", out)
+        result = run_here("count", "--images", folder, "--method", method, "--out", out)
         assert result.returncode == 0, result.stderr
         counts[kind] = pd.read_csv(out)[["image", "n_nuclei", "median_area"]]
     pd.testing.assert_frame_equal(counts["uint16"], counts["uint8"])
@@ -212,18 +211,19 @@ def test_sixteen_bit_and_float_give_the_counts_of_the_8_bit_originals(tmp_path, 
 
 
 def test_n_tiles_follow_the_image_size():
-    assert segment.n_tiles((512, 512)) == (1, 1)
-    assert segment.n_tiles((2048, 2049)) == (1, 2)
-    assert segment.n_tiles((5000, 300), tile_size=1024) == (5, 1)
+    assert predict.n_tiles((512, 512)) == (1, 1)
+    assert predict.n_tiles((2048, 2049)) == (1, 2)
+    assert predict.n_tiles((5000, 300), tile_size=1024) == (5, 1)
 
 
+@pytest.mark.slow
 def test_tiled_prediction_matches_the_whole_image(model, pairs):
     """A 1024 x 1024 mosaic of four fields, predicted whole and in 2 x 2 tiles."""
     fields = [images.load_image(pairs[i].nuclei) for i in (0, 1, 6, 7)]
     mosaic = np.block([[fields[0], fields[1]], [fields[2], fields[3]]])
-    whole, _ = segment.predict_labels(model, mosaic)
-    tiled, _ = segment.predict_labels(model, mosaic, tile_size=512)
-    assert segment.n_tiles(mosaic.shape, 512) == (2, 2)
+    whole, _ = predict.predict_labels(model, mosaic)
+    tiled, _ = predict.predict_labels(model, mosaic, tile_size=512)
+    assert predict.n_tiles(mosaic.shape, 512) == (2, 2)
     overlap = np.logical_and(whole > 0, tiled > 0).sum()
     assert 2 * overlap / ((whole > 0).sum() + (tiled > 0).sum()) > 0.999
     assert tiled.max() == whole.max()

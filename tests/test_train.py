@@ -1,8 +1,10 @@
 """Training keeps its history: new folders by default, card History appended."""
 
-from conftest import interrupt_cli, project_model_copy, run_cli
+import pytest
+from conftest import interrupt_cli, project_model_copy, run_here
 
-from analysis import models, train
+from analysis.models import stardist_model
+from analysis.training import retrain, train
 
 
 def test_history_of_a_card_is_read_back(tmp_path):
@@ -13,7 +15,7 @@ def test_history_of_a_card_is_read_back(tmp_path):
 
 
 def test_the_project_card_records_its_two_runs():
-    history = train.previous_history(models.PROJECT_MODEL / "MODEL_CARD.md")
+    history = train.previous_history(stardist_model.PROJECT_MODEL / "MODEL_CARD.md")
     assert history.startswith("Two runs were made.")
     assert "gamma augmentation" in history
 
@@ -22,7 +24,7 @@ def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     folder = tmp_path / "model"
     project_model_copy(folder)
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    result = run_cli("train", "--model-dir", folder, "--epochs", "1", "--steps", "1")
+    result = run_here("train", "--model-dir", folder, "--epochs", "1", "--steps", "1")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1
@@ -34,7 +36,7 @@ def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
 def test_train_refuses_a_folder_with_other_files(tmp_path):
     # The new model replaces its folder whole: other files would be lost.
     (tmp_path / "notes.txt").write_text("mine")
-    result = run_cli("train", "--model-dir", tmp_path, "--epochs", "1", "--steps", "1")
+    result = run_here("train", "--model-dir", tmp_path, "--epochs", "1", "--steps", "1")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1
@@ -42,6 +44,7 @@ def test_train_refuses_a_folder_with_other_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     folder = tmp_path / "model"
     project_model_copy(folder)
@@ -69,6 +72,7 @@ def test_an_interrupted_retraining_leaves_the_model_as_it_was(tmp_path):
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, main_here):
     folder = tmp_path / "model"
     project_model_copy(folder)
@@ -78,7 +82,7 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, 
         project_model_copy(model_dir, train.CARD_FILE, "model.onnx")
         return {"train_seconds": 1.0}
 
-    monkeypatch.setattr(train, "train_model", trained)
+    monkeypatch.setattr(retrain, "train_model", trained)
     status = main_here(["train", "--model-dir", str(folder), "--overwrite", "--epochs", "1", "--steps", "1"])
     assert status == 0
     history = train.previous_history(folder / train.CARD_FILE)
@@ -86,4 +90,4 @@ def test_retraining_in_place_appends_to_the_card_history(tmp_path, monkeypatch, 
     assert history.endswith("(1 epochs x 1 steps, 1 s).")
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
     # The new weights' network is exported for prediction without TensorFlow.
-    assert models.load_model(folder).model.weights_sha256 == models.locate_model(folder)[2]
+    assert stardist_model.load_model(folder).model.weights_sha256 == stardist_model.locate_model(folder)[2]

@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_clean_failure, run_cli
+from conftest import assert_clean_failure, run_here
 
-from analysis import models, segment, validate
-from analysis.pipeline import validate_segmentation
+from analysis import methods
+from analysis.batch.serial import validate_segmentation
+from analysis.models import stardist_model
+from analysis.steps import validate
 
 # Dice and IoU pinned to 0.002 (a few boundary pixels of 512 x 512) against
 # floating-point differences in the network between CPUs. Object counts are
@@ -38,7 +40,7 @@ def test_dice_of_masks_of_different_areas():
 
 @pytest.fixture(scope="module")
 def scores(pairs):
-    return validate_segmentation(pairs, list(segment.METHODS), models.load_model())
+    return validate_segmentation(pairs, list(methods.METHODS), stardist_model.load_model())
 
 
 @pytest.mark.slow
@@ -55,8 +57,8 @@ def test_dice_per_image(scores, dataframe_regression):
 
 @pytest.mark.slow
 def test_nuclei_model_on_actin(pairs, dataframe_regression):
-    table = validate_segmentation(pairs, ["stardist"], models.load_model(), channel="actin")
-    nuclei = validate_segmentation(pairs[:1], ["stardist"], models.load_model())
+    table = validate_segmentation(pairs, ["stardist"], stardist_model.load_model(), channel="actin")
+    nuclei = validate_segmentation(pairs[:1], ["stardist"], stardist_model.load_model())
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
     # The nuclei's split rule does not fit the actin masks: no count to compare.
@@ -82,7 +84,7 @@ def test_scores_of_an_empty_mask_have_no_ratio():
 def test_cells_against_the_actin_masks(tmp_path, dataframe_regression):
     """Cells grown from the nuclei: their union against the hand-corrected channel-3 masks."""
     out = tmp_path / "cells.csv"
-    result = run_cli("validate", "--objects", "cells", "--out", out)
+    result = run_here("validate", "--objects", "cells", "--out", out)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out)
     assert table.objects.eq("cells").all()
@@ -101,7 +103,7 @@ def test_cells_against_the_actin_masks(tmp_path, dataframe_regression):
 
 def test_cells_take_no_nuclei_methods(tmp_path):
     out = tmp_path / "cells.csv"
-    result = run_cli("validate", "--objects", "cells", "--methods", "otsu", "--out", out)
+    result = run_here("validate", "--objects", "cells", "--methods", "otsu", "--out", out)
     assert_clean_failure(result, "--objects", out)
 
 

@@ -1,0 +1,1 @@
+"""Runs over many fields: one per-field function, run serially or on dask."""

@@ -1,0 +1,465 @@
+"""Measuring a whole screen on dask.distributed, one Parquet part per field.
+
+Each field is one task (:func:`analysis.batch.per_field.measure_field`), run on a
+``LocalCluster`` sized to the machine or on any running dask scheduler. The
+client writes each finished field's four tables as Parquet parts,
+``OUT/<table>/<field>.parquet``, each under a temporary name first, the
+``Image`` part last: a field counts as done when its ``Image`` part exists
+and carries the field's key (input files' SHA-256, settings, model weights,
+package version), so an interrupted run leaves only complete fields and a
+rerun computes only the rest. ``pandas.read_parquet(OUT / "Nuclei")`` reads
+a whole table.
+
+A field that fails is retried once, then listed in ``OUT/failures.csv``
+with the reason; the others are written. ``OUT/manifest.csv`` lists every
+field of the run, and ``OUT/_SUCCESS`` marks a run in which none failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from analysis.batch.per_field import OBJECTS, FieldImages, Settings, measure_field
+from analysis.errors import AnalysisError, first_line
+from analysis.io.output import atomic_path, write_csv
+from analysis.io.registry import sha256
+from analysis.methods import get_method
+
+#: The tables, ``Image`` last: its part marks a field as complete.
+TABLES = (*OBJECTS, "Image")
+KEY = b"analysis.field_key"
+SUCCESS = "_SUCCESS"
+#: Seconds to wait for a scheduler given by address, unless dask's configuration
+#: sets ``analysis.connect-timeout`` (e.g. ``DASK_ANALYSIS__CONNECT_TIMEOUT=30s``).
+CONNECT_TIMEOUT_S = 10
+#: Seconds a local scheduler or worker may take to stop before it is killed.
+STOP_TIMEOUT_S = 10
+
+
+def package_version() -> str:
+    """The installed package's version.
+
+    Returns
+    -------
+    str
+        ``"unknown"`` when the package is used from a checkout without
+        being installed.
+    """
+    try:
+        return version("bbbc008-lesson")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> str:
+    """What a field's results depend on, as one SHA-256.
+
+    Parameters
+    ----------
+    images : FieldImages
+    settings : Settings
+    weights_sha256 : str
+        The model's weights (``""`` without a model).
+
+    Returns
+    -------
+    str
+        64 hex digits over the image number and metadata, each stain's name
+        and file SHA-256, the settings, the weights and the package version.
+    """
+    record = {
+        "image_number": images.image_number,
+        "plate": images.plate,
+        "well": images.well,
+        "site": images.site,
+        "stains": {name: sha256(path) for name, path in images.stains.items()},
+        "settings": asdict(settings),
+        "weights": weights_sha256,
+        "version": package_version(),
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def part_path(out: Path, table: str, images: FieldImages) -> Path:
+    """Where one table of one field is written.
+
+    Parameters
+    ----------
+    out : Path
+    table : str
+    images : FieldImages
+
+    Returns
+    -------
+    Path
+    """
+    return out / table / f"{images.name}.parquet"
+
+
+def stored_key(out: Path, images: FieldImages) -> str | None:
+    """The key a field's complete parts were written with, or None.
+
+    Parameters
+    ----------
+    out : Path
+    images : FieldImages
+
+    Returns
+    -------
+    str or None
+    """
+    if not all(part_path(out, table, images).is_file() for table in TABLES):
+        return None
+    metadata = pq.read_schema(part_path(out, "Image", images)).metadata or {}
+    return metadata.get(KEY, b"").decode() or None
+
+
+def write_parts(out: Path, images: FieldImages, tables: dict[str, pd.DataFrame], key: str) -> None:
+    """Write a field's tables, each atomically, the keyed ``Image`` part last.
+
+    Parameters
+    ----------
+    out : Path
+    images : FieldImages
+    tables : dict
+        As :func:`analysis.batch.per_field.measure_field` returns them.
+    key : str
+        :func:`field_key`.
+    """
+    for table in TABLES:
+        arrow = pa.Table.from_pandas(tables[table], preserve_index=False)
+        if table == "Image":
+            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), KEY: key.encode()})
+        with atomic_path(part_path(out, table, images)) as tmp:
+            pq.write_table(arrow, tmp)
+
+
+def read_tables(out: str | os.PathLike) -> dict[str, pd.DataFrame]:
+    """The combined tables of a measured screen.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The folder ``measure`` wrote.
+
+    Returns
+    -------
+    dict
+        Table name to DataFrame, rows in image then object order.
+    """
+    out = Path(out)
+    tables = {}
+    for table in TABLES:
+        frame = pd.read_parquet(out / table)
+        order = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
+        tables[table] = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    return tables
+
+
+@functools.lru_cache(maxsize=2)
+def worker_model(spec: str | None):
+    """The StarDist model of one worker process, loaded on its first task only.
+
+    Its predictions use one thread: each worker is one thread, and the
+    workers share the machine's cores.
+    """
+    from analysis.models.stardist_model import load_model
+
+    return load_model(spec, threads=1)
+
+
+def measure_task(images: FieldImages, settings: Settings, model_spec: str | None) -> dict[str, pd.DataFrame]:
+    """One field, measured on a worker.
+
+    Parameters
+    ----------
+    images : FieldImages
+    settings : Settings
+    model_spec : str or None
+        As for :func:`analysis.models.stardist_model.load_model`.
+
+    Returns
+    -------
+    dict
+        :func:`analysis.batch.per_field.measure_field`'s tables.
+    """
+    model = worker_model(model_spec) if get_method(settings.method).needs_model else None
+    return measure_field(images, settings, model).tables
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then act on them as usual.
+
+    A ``LocalCluster`` interrupted while it starts is referred to by nothing
+    that could close it; it then fails at exit with a traceback. Held, the
+    interrupt comes once the cluster is up and can be closed. Outside the
+    main thread, where no handler can be set, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.getsignal(number) for number in numbers}
+    held = []
+    for number in numbers:
+        signal.signal(number, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if held:
+        handler = previous[held[0]]
+        if callable(handler):
+            handler(held[0], None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(held[0])
+
+
+@contextlib.contextmanager
+def _client(workers: int | None, scheduler: str | None) -> Iterator:
+    """A dask client on a new LocalCluster or on the scheduler at ``scheduler``; both closed on leaving."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    with contextlib.ExitStack() as opened:
+        if scheduler:
+            try:
+                timeout = dask.config.get("analysis.connect-timeout", f"{CONNECT_TIMEOUT_S}s")
+                client = opened.enter_context(Client(scheduler, timeout=timeout))
+            except (OSError, TimeoutError, ValueError) as error:
+                raise AnalysisError(
+                    scheduler, f"cannot reach the dask scheduler ({first_line(error)})"
+                ) from None
+        else:
+            # A field is retried once; a worker lost twice under a task fails it too.
+            with _interrupts_held(), dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                cluster = opened.enter_context(
+                    LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",  # any free port: never a clash with another run
+                        silence_logs=logging.CRITICAL,
+                    )
+                )
+                client = opened.enter_context(Client(cluster))
+        yield client
+
+
+@contextlib.contextmanager
+def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tuple[str, list]]:
+    """A ``dask scheduler`` and ``dask worker`` processes on this machine, as a cluster runs them.
+
+    The scheduler listens on an ephemeral port of 127.0.0.1; each worker
+    has one thread and no nanny, so its process is the one that computes.
+    Everything is stopped on leaving the context (killed if it takes
+    longer than :data:`STOP_TIMEOUT_S`). For trying
+    ``measure --scheduler`` on one machine, and for the tests and
+    benchmarks that do.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A scratch folder: the scheduler file and the workers' spill space.
+    workers : int
+        Number of worker processes.
+
+    Yields
+    ------
+    address : str
+        The scheduler's address, e.g. ``tcp://127.0.0.1:40211``.
+    processes : list of subprocess.Popen
+        The worker processes.
+
+    Raises
+    ------
+    AnalysisError
+        If the scheduler or the workers are not up within a minute.
+    """
+    from dask.distributed import Client
+
+    dask = str(Path(sys.executable).parent / "dask")
+    folder = Path(folder)
+    info = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", info],
+        **quiet,
+    )
+    started = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (info.is_file() and info.stat().st_size):
+            if time.monotonic() > deadline or scheduler.poll() is not None:
+                raise AnalysisError(info, "the dask scheduler did not start")
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        for _ in range(workers):
+            started.append(
+                subprocess.Popen(
+                    [dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+                    + ["--host", "127.0.0.1"],
+                    **quiet,
+                )
+            )
+        with Client(address, timeout="30s") as client:
+            try:
+                client.wait_for_workers(workers, timeout=60)
+            except TimeoutError:
+                raise AnalysisError(address, f"{workers} dask workers did not start") from None
+        yield address, started
+    finally:
+        for process in [*reversed(started), scheduler]:
+            # As Ctrl-C: a worker closes at once (after SIGTERM one could linger for seconds).
+            process.send_signal(signal.SIGINT)
+        for process in [*started, scheduler]:
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:  # a worker still closing down: stop it for good
+                process.kill()
+                process.wait()
+
+
+def run_screen(
+    fields: Sequence[FieldImages],
+    settings: Settings,
+    out: str | os.PathLike,
+    model_spec: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+) -> dict:
+    """Measure every field not already done; write parts, manifest and failures.
+
+    Parameters
+    ----------
+    fields : sequence of FieldImages
+        The screen, in ``ImageNumber`` order.
+    settings : Settings
+    out : str or path-like
+        Output folder.
+    model_spec : str, optional
+        As for :func:`analysis.models.stardist_model.load_model`.
+    workers : int, optional
+        Workers of the LocalCluster (default: one per core); ignored with
+        ``scheduler``.
+    scheduler : str, optional
+        Address of a running dask scheduler, e.g. ``tcp://host:8786``.
+    force : bool
+        Recompute fields whose parts are up to date.
+
+    Returns
+    -------
+    dict
+        ``fields``, ``computed``, ``reused``, ``failed`` (counts),
+        ``objects`` (per table, over the whole screen), ``seconds``,
+        ``fields_per_second`` (computed fields) and ``failures`` (DataFrame).
+
+    Raises
+    ------
+    AnalysisError
+        If the model cannot be loaded or the scheduler cannot be reached.
+    """
+    start = time.perf_counter()
+    out = Path(out)
+    weights = ""
+    if get_method(settings.method).needs_model:
+        from analysis.models.stardist_model import locate_model
+
+        weights = locate_model(model_spec)[2]  # a missing or altered model fails here, before any task
+    keys = {images.name: field_key(images, settings, weights) for images in fields}
+    todo = [images for images in fields if force or stored_key(out, images) != keys[images.name]]
+    (out / SUCCESS).unlink(missing_ok=True)
+    names = {images.name for images in fields}
+    for table in TABLES:  # parts of fields that are not in this screen would mix into its tables
+        for part in (out / table).glob("*.parquet"):  # none where the folder is missing
+            if part.stem not in names:
+                part.unlink()
+    status = {images.name: "reused" for images in fields}
+    failures = []
+    if todo:
+        with _client(workers, scheduler) as client:
+            futures = {
+                client.submit(measure_task, images, settings, model_spec, retries=1, pure=False): images
+                for images in todo
+            }
+            from dask.distributed import as_completed
+
+            for future in tqdm(
+                as_completed(futures), total=len(futures), desc="measure", unit="field", disable=None
+            ):
+                images = futures[future]
+                try:
+                    tables = future.result()
+                except Exception as error:  # the field's own problem, after its retry
+                    failures.append(
+                        {
+                            "field": images.name,
+                            "image_number": images.image_number,
+                            "reason": first_line(error),
+                        }
+                    )
+                    status[images.name] = "failed"
+                    for table in TABLES:
+                        part_path(out, table, images).unlink(missing_ok=True)
+                    continue
+                write_parts(out, images, tables, keys[images.name])
+                status[images.name] = "computed"
+    manifest = pd.DataFrame(
+        [
+            {
+                "field": images.name,
+                "image_number": images.image_number,
+                "key": keys[images.name],
+                "status": status[images.name],
+            }
+            for images in fields
+        ]
+    )
+    write_csv(manifest, out / "manifest.csv")
+    failed = pd.DataFrame(failures, columns=["field", "image_number", "reason"]).sort_values("image_number")
+    if failures:
+        write_csv(failed, out / "failures.csv")
+    else:
+        (out / "failures.csv").unlink(missing_ok=True)
+        (out / SUCCESS).write_text("")
+    done = [images for images in fields if status[images.name] != "failed"]
+    objects = {
+        table: int(sum(pq.read_metadata(part_path(out, table, images)).num_rows for images in done))
+        for table in OBJECTS
+    }
+    seconds = time.perf_counter() - start
+    computed = sum(value == "computed" for value in status.values())
+    return {
+        "fields": len(fields),
+        "computed": computed,
+        "reused": sum(value == "reused" for value in status.values()),
+        "failed": len(failures),
+        "objects": objects,
+        "seconds": seconds,
+        "fields_per_second": computed / seconds if seconds else 0.0,
+        "failures": failed,
+    }

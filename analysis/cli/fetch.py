@@ -1,0 +1,29 @@
+"""``fetch``: verify and cache the 24 images and 24 masks."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(commands) -> None:
+    """Add the sub-command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+    """
+    command = commands.add_parser("fetch", help="verify (and cache) the 24 images and 24 masks")
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Verify every data file and keep it in the cache; print the folders.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    """
+    from analysis.io.registry import fetch_all
+
+    for kind in ("images", "foreground"):
+        print(fetch_all(kind))

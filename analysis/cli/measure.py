@@ -1,0 +1,130 @@
+"""``measure``: nuclei, cells and cytoplasm of every field measured on dask, as Parquet parts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.batch.per_field import Settings
+from analysis.cli.options import (
+    MODEL_HELP,
+    add_diameter_option,
+    add_image_options,
+    image_pairs,
+    positive,
+    whole,
+)
+from analysis.errors import AnalysisError
+
+
+def add_parser(commands) -> None:
+    """Add the sub-command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+    """
+    command = commands.add_parser(
+        "measure", help="nuclei, cells and cytoplasm measured per object on dask, as Parquet tables"
+    )
+    add_image_options(command)
+    command.add_argument("--out", type=Path, required=True, help="output folder")
+    for role in ("nuclei", "actin"):
+        default = getattr(Settings, f"{role}_stain")
+        command.add_argument(
+            f"--{role}-stain", default=default, help=f"name of the {role} stain (default {default})"
+        )
+    command.add_argument(
+        "--stain",
+        action="append",
+        default=[],
+        metavar="NAME=CHANNEL",
+        help="a further stain measured in every object, e.g. PH3=1 (repeatable; needs --images)",
+    )
+    command.add_argument(
+        "--mitotic-stain", metavar="NAME", help="stain marking mitotic nuclei (a mitotic index)"
+    )
+    command.add_argument(
+        "--method", default=Settings.method, help=f"nuclei method (default {Settings.method})"
+    )
+    command.add_argument("--model", help=MODEL_HELP)
+    add_diameter_option(command)
+    command.add_argument(
+        "--regularization",
+        type=positive,
+        default=Settings.regularization,
+        help=f"propagation's lambda (default {Settings.regularization})",
+    )
+    command.add_argument("--workers", type=whole, help="workers of the local cluster (default: one per core)")
+    command.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://host:8786")
+    command.add_argument("--force", action="store_true", help="recompute fields that are up to date")
+    command.set_defaults(run=run)
+
+
+def further_stains(options: list[str]) -> dict[str, str]:
+    """``--stain NAME=CHANNEL`` options as stain name to channel.
+
+    Parameters
+    ----------
+    options : list of str
+
+    Returns
+    -------
+    dict
+    """
+    further = {}
+    for option in options:
+        name, _, channel = option.partition("=")
+        if not channel:
+            raise AnalysisError("--stain", f"{option!r} is not NAME=CHANNEL")
+        further[name] = channel
+    return further
+
+
+def run(args: argparse.Namespace) -> None:
+    """Measure nuclei, cells and cytoplasm of every field on dask; write Parquet parts.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    """
+    from analysis.batch.per_field import check_stains, fields_from_pairs
+    from analysis.batch.screen import run_screen
+    from analysis.io.output import check_target
+    from analysis.io.pairing import matching_files
+    from analysis.methods import get_method
+
+    check_target(args.out, folder=True)
+    settings = Settings(
+        nuclei_stain=args.nuclei_stain,
+        actin_stain=args.actin_stain,
+        method=get_method(args.method).name,
+        diameter=args.nucleus_diameter,
+        regularization=args.regularization,
+        mitotic_stain=args.mitotic_stain,
+    )
+    further = further_stains(args.stain)
+    check_stains(settings, list(further))
+    if further and not args.images:
+        raise AnalysisError("--stain", "further stains apply to a folder given with --images")
+    pairs = image_pairs(args)
+    files = {
+        name: matching_files(
+            args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
+        )
+        for name, channel in further.items()
+    }
+    fields = fields_from_pairs(pairs, settings, files)
+    result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
+    objects = ", ".join(f"{count:,} {table.lower()}" for table, count in result["objects"].items())
+    screen_size = f"{result['fields']} field{'' if result['fields'] == 1 else 's'}"
+    summary = (
+        f"{screen_size} ({result['computed']} computed, {result['reused']} reused, "
+        f"{result['failed']} failed): {objects}; {result['seconds']:.1f} s, "
+        f"{result['fields_per_second']:.2f} fields/s"
+    )
+    if result["failed"]:
+        raise AnalysisError(args.out / "failures.csv", f"{result['failed']} of {summary}")
+    print(args.out)
+    print(f"measured {summary}", file=sys.stderr)

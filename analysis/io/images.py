@@ -1,0 +1,159 @@
+"""Reading images and foreground masks from TIFF files, checked against the manifest."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from analysis.errors import AnalysisError
+from analysis.io.pairing import ImagePair
+from analysis.io.registry import read_manifest, sha256
+
+# tifffile logs what it cannot parse; every read error becomes one AnalysisError instead.
+logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+
+
+@functools.cache
+def _manifest_hashes() -> dict[str, frozenset[str]]:
+    """File name -> the SHA-256 values the manifest gives it (read once)."""
+    hashes: dict[str, set[str]] = {}
+    for entry in read_manifest():
+        hashes.setdefault(entry.file, set()).add(entry.sha256)
+    return {name: frozenset(values) for name, values in hashes.items()}
+
+
+def check_known_hash(path: Path) -> None:
+    """Fail if a file named in the manifest has another content.
+
+    Files the manifest does not name (a user's own images) pass unchecked.
+
+    Parameters
+    ----------
+    path : Path
+
+    Raises
+    ------
+    AnalysisError
+        If the name is in the manifest and the SHA-256 is none of its entries'.
+    """
+    known = _manifest_hashes().get(path.name)
+    if known and sha256(path) not in known:
+        raise AnalysisError(path, "SHA-256 differs from data/manifest.csv")
+
+
+def _read_page(path: Path) -> tuple[np.ndarray, int]:
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            return page.asarray(), int(page.photometric)
+    except FileNotFoundError:
+        raise AnalysisError(path, "file does not exist") from None
+    except Exception as error:
+        raise AnalysisError(path, f"not a readable TIFF image ({error})") from None
+
+
+#: Pixel types read as they are: 8-bit, 12- or 16-bit (stored in 16) and floating point.
+PIXEL_TYPES = (np.uint8, np.uint16, np.float32, np.float64)
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one single-plane image, keeping its pixel type.
+
+    What each step does with the type: the lesson's intensity exploration
+    (histograms per grey level, equalisation, OpenCV normalisation to 0..255)
+    is written for 8-bit images; counting, segmentation and validation
+    normalise each image by its percentiles first (StarDist, 1st and 99.8th)
+    or threshold it on its own range (Otsu, Li), so 16-bit or floating-point
+    images give the same objects as their 8-bit originals.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TIFF file.
+
+    Returns
+    -------
+    ndarray, shape (rows, cols)
+        ``uint8``, ``uint16``, ``float32`` or ``float64`` intensities.
+
+    Raises
+    ------
+    AnalysisError
+        If the file is unreadable, truncated, not a single plane (a stack or
+        RGB), of another pixel type, holds non-finite values, or is a
+        manifest file with the wrong SHA-256.
+    """
+    path = Path(path)
+    check_known_hash(path)
+    array, _ = _read_page(path)
+    if array.ndim != 2:
+        raise AnalysisError(path, f"expected one channel, got an array of shape {array.shape}")
+    if array.dtype.type not in PIXEL_TYPES:
+        raise AnalysisError(
+            path, f"pixel type {array.dtype} is not supported (8- or 16-bit unsigned, or float)"
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise AnalysisError(path, "holds NaN or infinite values")
+    return array
+
+
+def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
+    """Read both channels of a pair and check that their shapes agree.
+
+    Parameters
+    ----------
+    pair : ImagePair
+
+    Returns
+    -------
+    nuclei, actin : ndarray of uint8, shape (rows, cols)
+    """
+    nuclei = load_image(pair.nuclei)
+    actin = load_image(pair.actin)
+    if nuclei.shape != actin.shape:
+        raise AnalysisError(pair.actin, f"shape {actin.shape} differs from {pair.nuclei.name} {nuclei.shape}")
+    return nuclei, actin
+
+
+def load_mask(path: str | os.PathLike, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Read a hand-corrected foreground mask with True = foreground.
+
+    The BBBC008 masks are stored with photometric interpretation
+    MINISWHITE, so their raw bits are 1 on the background. The stored
+    interpretation is honoured here, whatever it is. Any non-zero value is
+    foreground, so a label image serves as a mask too.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TIFF file.
+    shape : tuple of int, optional
+        The shape of the image the mask belongs to.
+
+    Returns
+    -------
+    ndarray of bool, shape (rows, cols)
+
+    Raises
+    ------
+    AnalysisError
+        If the file is not a 2-D image, or not of ``shape``.
+    """
+    path = Path(path)
+    check_known_hash(path)
+    array, photometric = _read_page(path)
+    if array.ndim != 2:
+        raise AnalysisError(path, f"expected a 2-D mask, got shape {array.shape}")
+    if shape is not None and array.shape != tuple(shape):
+        raise AnalysisError(
+            path, f"mask of shape {array.shape} does not fit its image of shape {tuple(shape)}"
+        )
+    foreground = array.astype(bool)
+    if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        foreground = ~foreground
+    return foreground

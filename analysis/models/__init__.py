@@ -1,0 +1,1 @@
+"""StarDist models: found, verified, loaded, exported to ONNX, and predicted at the nuclei's scale."""

@@ -1,0 +1,1 @@
+"""Figures of images, labels, counts and scores."""

@@ -1,0 +1,1 @@
+"""Training the project's StarDist model and writing its model card."""
