@@ -297,6 +297,8 @@ def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
             ).execute()
         except Exception as error:  # reported by the test of this notebook
             return notebook, error
+        finally:
+            kernels.close_thread_loop()
         return notebook, None
 
     with pytest.MonkeyPatch.context() as patch:

@@ -135,7 +135,21 @@ def execute(
     finally:
         with _LOCK:
             _RUNNING.discard(client)
+        close_thread_loop()
     return notebook
+
+
+def close_thread_loop() -> None:
+    """Close the event loop that nbclient opened for this thread, unless it is the main thread.
+
+    nbclient runs its coroutines on a loop it makes for each thread and never
+    closes; a worker thread's loop (and its sockets) would otherwise outlive
+    the thread.
+    """
+    from jupyter_core.utils import ensure_event_loop
+
+    if threading.current_thread() is not threading.main_thread():
+        ensure_event_loop().close()
 
 
 def stop_kernels() -> None:
