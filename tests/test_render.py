@@ -16,15 +16,24 @@ from analysis import lesson
 pytestmark = pytest.mark.slow
 
 
+def without_data(folder) -> dict[str, str]:
+    """A render cache, and no BBBC008 data to be had: no mirror, an empty cache, no network."""
+    return {
+        lesson.CACHE_ENV: str(folder / "cache"),
+        "BBBC008_MIRROR": str(folder / "no-mirror"),
+        "BBBC008_CACHE": str(folder / "no-data"),
+    }
+
+
 @pytest.fixture
 def cache_env(tmp_path):
-    return {lesson.CACHE_ENV: str(tmp_path / "cache")}
+    return without_data(tmp_path)
 
 
 def render_mini(folder):
     root = make_project(folder / "project")
     out = folder / "out"
-    result = run_cli("report", "--project", root, "--out", out, env={lesson.CACHE_ENV: str(folder / "cache")})
+    result = run_cli("report", "--project", root, "--out", out, env=without_data(folder))
     assert result.returncode == 0, result.stderr
     assert "executed: page" in result.stderr
     return root, out
@@ -169,7 +178,7 @@ def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
         out,
         ready=started.exists,
         sig=sig,
-        env={lesson.CACHE_ENV: str(tmp_path / "cache")},
+        env=without_data(tmp_path),
     )
     assert result.returncode == status
     assert result.stderr.strip() == "interrupted"
