@@ -10,13 +10,13 @@ import analysis
 
 
 def public_functions():
-    for module_info in pkgutil.iter_modules(analysis.__path__):
-        if module_info.name.startswith("_"):
+    for module_info in pkgutil.walk_packages(analysis.__path__, prefix="analysis."):
+        if any(part.startswith("_") for part in module_info.name.split(".")):
             continue
-        module = importlib.import_module(f"analysis.{module_info.name}")
+        module = importlib.import_module(module_info.name)
         for name, obj in vars(module).items():
             if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == module.__name__:
-                yield f"{module_info.name}.{name}", obj
+                yield f"{module_info.name.removeprefix('analysis.')}.{name}", obj
 
 
 @pytest.mark.parametrize(("name", "function"), list(public_functions()))
