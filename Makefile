@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 report: $(STAMP)
 	$(VENV)/bin/python -m analysis report
 
-# Lint and format check first, then every test.
+# Lint, format check and the import-linter layer contracts first, then every test.
 test: lint
 	$(VENV)/bin/python -m pytest
 
@@ -25,6 +25,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
-# The tests not marked slow: no network inference, lesson render or browser.
+# The quick check: every pure function and bad-input path, the CLI in-process;
+# not the tests marked slow (the network on all fields, renders, the browser,
+# dask clusters, training, the install).
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -m "not slow"
