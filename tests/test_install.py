@@ -129,6 +129,15 @@ def test_report_without_the_lesson_extra_is_one_line(installed):
     assert line.endswith("not installed: rendering needs pip install 'bbbc008-lesson[lesson]'")
 
 
+def test_export_without_the_train_extra_is_one_line(installed):
+    result = run(installed, "-m", "analysis", "export")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: tensorflow: not installed: training, exporting and models without model.onnx need it "
+        "(pip install 'bbbc008-lesson[train]')"
+    ]
+
+
 def test_report_from_another_folder(installed, lesson_site):
     # The pages executed for the session's render are reused (the installed
     # package's files have the same bytes); the site is built from the package.

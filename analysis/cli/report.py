@@ -45,9 +45,11 @@ def run(args: argparse.Namespace) -> None:
 
     try:
         from analysis.lesson import render_lesson
-    except ImportError as missing:
+    except ModuleNotFoundError as missing:  # a library of the lesson extra, not a module of ours
+        if (missing.name or "analysis").split(".")[0] == "analysis":
+            raise
         raise AnalysisError(
-            missing.name or "report", "not installed: rendering needs pip install 'bbbc008-lesson[lesson]'"
+            missing.name, "not installed: rendering needs pip install 'bbbc008-lesson[lesson]'"
         ) from None
 
     if args.out:

@@ -105,7 +105,9 @@ def import_tensorflow():
     try:
         with quiet_native_stderr(), long_lived():
             import tensorflow
-    except ImportError:
+    except ModuleNotFoundError as missing:
+        if missing.name != "tensorflow":  # installed, but something it needs is not: its own message
+            raise
         raise AnalysisError(
             "tensorflow",
             "not installed: training, exporting and models without model.onnx need it "
