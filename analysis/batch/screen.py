@@ -51,8 +51,9 @@ SUCCESS = "_SUCCESS"
 #: Seconds to wait for a scheduler given by address, unless dask's configuration
 #: sets ``analysis.connect-timeout`` (e.g. ``DASK_ANALYSIS__CONNECT_TIMEOUT=30s``).
 CONNECT_TIMEOUT_S = 10
-#: Seconds a local scheduler or worker may take to stop before it is killed.
-STOP_TIMEOUT_S = 10
+#: Seconds a local scheduler or worker may take to stop before it is killed: it holds
+#: no results (the client writes them) and stops within a second when well.
+STOP_TIMEOUT_S = 3
 
 
 def package_version() -> str:
