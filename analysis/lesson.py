@@ -98,17 +98,20 @@ def _statements(source: str) -> list[list[str]]:
     """The logical lines of some code that import, each as its tokens' strings."""
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
     statements, words = [], []
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type in skip:
-            continue
-        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or token.string == ";":
-            if words and words[0] in ("import", "from"):
-                statements.append(words)
-            words = []
-        elif token.string == ":" and words and words[0] in ("else", "try", "finally"):
-            words = []  # ``try: import x`` on one line
-        else:
-            words.append(token.string)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in skip:
+                continue
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or token.string == ";":
+                if words and words[0] in ("import", "from"):
+                    statements.append(words)
+                words = []
+            elif token.string == ":" and words and words[0] in ("else", "try", "finally"):
+                words = []  # ``try: import x`` on one line
+            else:
+                words.append(token.string)
+    except (tokenize.TokenError, SyntaxError):  # the page's kernel reports the code's own error
+        pass
     return statements
 
 

@@ -47,6 +47,12 @@ def test_reading_the_data_set_or_a_model_brings_their_files(tmp_path):
     assert {f"models/{stardist_model.PROJECT_MODEL.name}/{name}" for name in model_files} <= found
 
 
+def test_code_that_does_not_parse_gives_what_precedes_it(tmp_path):
+    # The page's kernel reports the error itself when it runs the cell.
+    page = page_with("from analysis.steps import cells\nx = (", tmp_path)
+    assert "analysis/steps/cells.py" in names(lesson.page_dependencies(page))
+
+
 @pytest.fixture(scope="module")
 def lesson_dependencies() -> dict[str, set[str]]:
     return {path.stem: names(lesson.page_dependencies(Page(path, *read_qmd(path)))) for path in LESSON.pages}
