@@ -17,7 +17,7 @@ A folder that also holds its network exported to ONNX (``model.onnx``,
 :func:`export_model`) is predicted with ONNX Runtime and never imports
 TensorFlow (:mod:`analysis.models.onnx_stardist`); the project's model does.
 
-Predicting with a loaded model is :mod:`analysis.steps.segment`'s job.
+Predicting with a loaded model at the nuclei's scale is :mod:`analysis.models.predict`'s job.
 """
 
 from __future__ import annotations
