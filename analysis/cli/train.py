@@ -29,6 +29,14 @@ def add_parser(commands) -> None:
         default=TrainingSettings.steps_per_epoch,
         help=f"steps per epoch (default {TrainingSettings.steps_per_epoch})",
     )
+    for flag, field, what in (
+        ("--depth", "depth", "U-Net depth"),
+        ("--filters", "filters", "U-Net base filters"),
+        ("--conv-after", "conv_after", "channels of the convolution after the U-Net"),
+        ("--grid", "grid", "output grid step in pixels"),
+    ):
+        default = getattr(TrainingSettings, field)
+        command.add_argument(flag, type=whole, default=default, help=f"{what} (default {default})")
     command.add_argument(
         "--model-dir", type=Path, help="output folder (default: a new dated folder beside the project model)"
     )
@@ -50,4 +58,16 @@ def run(args: argparse.Namespace) -> None:
     from analysis.training.retrain import target_folder, train_into
 
     model_dir = target_folder(args.model_dir, args.overwrite)
-    print(train_into(model_dir, TrainingSettings(epochs=args.epochs, steps_per_epoch=args.steps)))
+    print(
+        train_into(
+            model_dir,
+            TrainingSettings(
+                depth=args.depth,
+                filters=args.filters,
+                conv_after=args.conv_after,
+                grid=args.grid,
+                epochs=args.epochs,
+                steps_per_epoch=args.steps,
+            ),
+        )
+    )

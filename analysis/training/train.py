@@ -35,8 +35,19 @@ CHECKPOINT_FIELD = 6
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """Settings of one training run (published architecture, shorter schedule)."""
+    """Settings of one training run: the network's size and the schedule.
 
+    ``depth``, ``filters`` and ``conv_after`` are StarDist's
+    ``unet_n_depth``, ``unet_n_filter_base`` and ``net_conv_after_unet``;
+    ``grid`` is the output grid's step in pixels (both axes). The
+    published ``2D_versatile_fluo`` network is depth 3, 32 filters,
+    128 channels, grid 2.
+    """
+
+    depth: int = 3
+    filters: int = 32
+    conv_after: int = 128
+    grid: int = 2
     epochs: int = 60
     steps_per_epoch: int = 50
     batch_size: int = 4
@@ -142,10 +153,11 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
     fit = [i for i, f in enumerate(fields) if f != CHECKPOINT_FIELD]
     config = Config2D(
         n_rays=32,
-        grid=(2, 2),
+        grid=(settings.grid, settings.grid),
         n_channel_in=1,
-        unet_n_depth=3,
-        unet_n_filter_base=32,
+        unet_n_depth=settings.depth,
+        unet_n_filter_base=settings.filters,
+        net_conv_after_unet=settings.conv_after,
         train_patch_size=(settings.patch_size, settings.patch_size),
         train_batch_size=settings.batch_size,
         train_epochs=settings.epochs,
@@ -158,7 +170,7 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
     with warnings.catch_warnings():
         # StarDist passes a generator of shuffled batches with shuffle=True, which Keras ignores.
         warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
-        model.train(
+        history = model.train(
             [images[i] for i in fit],
             [labels[i] for i in fit],
             validation_data=([images[i] for i in held], [labels[i] for i in held]),
@@ -176,6 +188,7 @@ def train_model(settings: TrainingSettings = TrainingSettings(), model_dir: Path
         | {"zoom_range": list(settings.zoom_range), "gamma_range": list(settings.gamma_range)},
         "train_seconds": round(seconds, 1),
         "parameters": int(model.keras_model.count_params()),
+        "checkpoint_loss": round(float(min(history.history["val_loss"])), 6),
         "thresholds": {"prob": float(model.thresholds.prob), "nms": float(model.thresholds.nms)},
     }
     (model_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -260,6 +273,18 @@ def write_model_card(model_dir: Path = PROJECT_MODEL, history: str = "") -> Path
     by_well = summarise_by_well(scores)
     weights = model_dir / "weights_best.h5"
     settings = record["settings"]
+    published = (
+        "the published `2D_versatile_fluo` configuration"
+        if (
+            config["unet_n_depth"],
+            config["unet_n_filter_base"],
+            config["net_conv_after_unet"],
+            config["grid"],
+        )
+        == (3, 32, 128, [2, 2])
+        else "smaller than the published `2D_versatile_fluo` network: "
+        "depth 3, 32 filters, 128 channels, grid (2, 2)"
+    )
     recorded = "\n\n".join(
         part for part in (previous_history(model_dir / CARD_FILE), history.strip()) if part
     )
@@ -281,7 +306,8 @@ A StarDist2D model for Hoechst-stained nuclei in BBBC008 (HT29 cells, 512 x 512,
 ## Model
 - Architecture: StarDist2D, U-Net backbone (depth {config["unet_n_depth"]},
   {config["unet_n_filter_base"]} base filters, {config["unet_n_conv_per_depth"]} convolutions per level),
-  {config["n_rays"]} rays, grid {tuple(config["grid"])}: the published `2D_versatile_fluo` configuration.
+  {config["net_conv_after_unet"]} channels after the U-Net, {config["n_rays"]} rays,
+  grid {tuple(config["grid"])} ({published}).
 - Parameters: {record["parameters"]:,}.
 - Weights: `weights_best.h5`, {weights.stat().st_size:,} bytes, SHA-256 `{sha256(weights)}`.
 - Network for prediction: `model.onnx`, the same network exported to ONNX by
