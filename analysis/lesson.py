@@ -19,6 +19,7 @@ from pathlib import Path
 
 from analysis.io.registry import INSTALLED, MANIFEST, PROJECT_ROOT, USER_CACHE
 from analysis.models.stardist_model import PROJECT_MODEL
+from analysis.models.store import STORE_ENV
 from analysis.site.pages import Page
 from analysis.site.render import render
 
@@ -222,4 +223,5 @@ def render_lesson(
         cache=render_cache(root),
         depends_on=page_dependencies,
         input_errors=("AnalysisError",),
+        env={STORE_ENV: str(render_cache(root) / "predictions")},
     )

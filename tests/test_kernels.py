@@ -25,7 +25,7 @@ def test_cache_key_follows_cells_and_files(tmp_path):
     assert kernels.cache_key(notebook, [image, weights]) != key
 
 
-def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
+def test_kernels_side_by_side_share_the_cores_and_get_the_project_environment(tmp_path, monkeypatch):
     root = make_project(tmp_path / "project")
     (root / "site" / "index.qmd").write_text(PAGE)  # two pages with code
     project = read_project(root)
@@ -33,7 +33,7 @@ def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
     seen = []
 
     def execute(notebook, qmd, input_errors=()):
-        seen.append({name: os.environ.get(name) for name in kernels.THREAD_VARIABLES})
+        seen.append({name: os.environ.get(name) for name in (*kernels.THREAD_VARIABLES, "PROJECT_STORE")})
         return nbformat.v4.new_notebook()
 
     monkeypatch.setattr(kernels, "execute", execute)
@@ -41,10 +41,15 @@ def test_kernels_side_by_side_share_the_cores(tmp_path, monkeypatch):
     for name in kernels.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the caller's choice stays
-    kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache")
-    shares = {name: "2" for name in kernels.THREAD_VARIABLES} | {"MKL_NUM_THREADS": "3"}
+    monkeypatch.delenv("PROJECT_STORE", raising=False)
+    kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache", env={"PROJECT_STORE": "here"})
+    shares = {name: "2" for name in kernels.THREAD_VARIABLES} | {
+        "MKL_NUM_THREADS": "3",
+        "PROJECT_STORE": "here",
+    }
     assert seen == [shares, shares]  # 4 cores, 2 kernels
-    assert "OMP_NUM_THREADS" not in os.environ  # restored afterwards
+    assert "OMP_NUM_THREADS" not in os.environ
+    assert "PROJECT_STORE" not in os.environ
 
 
 def three_pages(tmp_path, monkeypatch, fail_first):

@@ -12,7 +12,7 @@ from skimage.draw import disk
 from skimage.measure import label
 
 from analysis.io import images, registry
-from analysis.models import predict, stardist_model
+from analysis.models import predict, stardist_model, store
 from analysis.steps import segment
 
 
@@ -67,6 +67,47 @@ def test_an_image_just_predicted_is_recalled_not_predicted_again(monkeypatch):
     assert sum(kept.nbytes for kept, _ in model.recent.values()) <= 2 * first.nbytes
     predict.predict_labels(model, np.fliplr(image))
     assert network.calls == 6
+
+
+def test_a_prediction_store_is_shared_by_models_and_keyed_by_everything(tmp_path):
+    image = np.zeros((64, 64), np.uint8)
+    image[4:12, 4:12] = 200
+    network = CountingNetwork()
+    writer = stardist_model.LoadedModel(network, "counting", Path("."), "weights-a", store=tmp_path / "store")
+    first, centres = predict.predict_labels(writer, image, scale=2.0)
+    assert network.calls == 1
+    assert len(list((tmp_path / "store").glob("*.npz"))) == 1
+    # Another process's model: nothing recalled in memory, the store answers.
+    other = CountingNetwork()
+    reader = stardist_model.LoadedModel(other, "counting", Path("."), "weights-a", store=tmp_path / "store")
+    again, again_centres = predict.predict_labels(reader, image, scale=2.0)
+    assert other.calls == 0
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(centres, again_centres)
+    # Other weights, scale, thresholds or pixels are predicted, not recalled.
+    stranger = stardist_model.LoadedModel(other, "counting", Path("."), "weights-b", store=tmp_path / "store")
+    predict.predict_labels(stranger, image, scale=2.0)
+    predict.predict_labels(reader, image)
+    other.thresholds = (0.6, 0.4)
+    predict.predict_labels(reader, image)
+    predict.predict_labels(reader, np.fliplr(image))
+    assert other.calls == 4
+    # An unreadable entry is predicted again and replaced.
+    for entry in (tmp_path / "store").glob("*.npz"):
+        entry.write_bytes(b"not a prediction")
+    fresh = stardist_model.LoadedModel(
+        CountingNetwork(), "counting", Path("."), "weights-a", store=tmp_path / "store"
+    )
+    np.testing.assert_array_equal(predict.predict_labels(fresh, image, scale=2.0)[0], first)
+    assert fresh.model.calls == 1
+    assert store.read_prediction(tmp_path / "store", "missing") is None
+
+
+def test_load_model_takes_its_store_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.STORE_ENV, str(tmp_path))
+    assert stardist_model.load_model().store == tmp_path
+    monkeypatch.delenv(store.STORE_ENV)
+    assert stardist_model.load_model().store is None
 
 
 def test_watershed_baseline_finds_synthetic_nuclei():

@@ -4,7 +4,7 @@ Before the network sees an image, it is resampled so that its nuclei have
 the model's reference diameter (:mod:`analysis.steps.scale`), and the labels
 are mapped back to its grid; large images are predicted in tiles. A loaded
 model recalls its latest predictions, so the same input is not predicted
-twice.
+twice, nor, with a prediction store, by another process.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from skimage.segmentation import relabel_sequential
 from skimage.transform import rescale, resize
 
 from analysis.models.stardist_model import LoadedModel
+from analysis.models.store import prediction_key, read_prediction, write_prediction
 from analysis.steps.scale import estimate_diameter, scale_factor
 
 #: Images larger than this (pixels, either side) are predicted in tiles.
@@ -73,7 +74,8 @@ def predict_labels(
     stays bounded; the objects are then chosen on the whole image. An
     image the model has just predicted (same pixels, scale, tiles and
     thresholds) is not predicted again: its result is kept in
-    ``model.recent``.
+    ``model.recent``, and in ``model.store`` when the model has a store
+    (:mod:`analysis.models.store`), where other processes find it too.
 
     Parameters
     ----------
@@ -106,7 +108,16 @@ def predict_labels(
     if key in model.recent:
         labels, centres = model.recent[key]
         return labels.copy(), centres.copy()
-    labels, centres = _predict(model, image, scale, tile_size)
+    stored = None
+    if model.store is not None:
+        name = prediction_key(pixels, model.weights_sha256, type(model.model).__name__, key[3:])
+        stored = read_prediction(model.store, name)
+    if stored is not None:
+        labels, centres = stored
+    else:
+        labels, centres = _predict(model, image, scale, tile_size)
+        if model.store is not None:
+            write_prediction(model.store, name, labels, centres)
     model.recent[key] = labels.copy(), centres.copy()
     while sum(kept.nbytes for kept, _ in model.recent.values()) > RECENT_BYTES:
         del model.recent[next(iter(model.recent))]

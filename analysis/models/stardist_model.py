@@ -36,6 +36,7 @@ from analysis.errors import AnalysisError, first_line
 from analysis.io.output import check_target
 from analysis.io.registry import PROJECT_ROOT, sha256
 from analysis.models.onnx_stardist import ONNX_FILE, OnnxStarDist, default_threads, export_onnx
+from analysis.models.store import STORE_ENV
 from analysis.steps.scale import read_scale
 
 #: Folder of the project's trained model.
@@ -143,6 +144,9 @@ class LoadedModel:
     recent : dict
         The latest predictions (:func:`analysis.models.predict.predict_labels`), at
         most :data:`analysis.models.predict.RECENT_BYTES` of labels, oldest dropped first.
+    store : Path or None
+        Folder of predictions shared between processes
+        (:mod:`analysis.models.store`), from ``$ANALYSIS_PREDICTION_STORE``.
     """
 
     model: object
@@ -151,6 +155,7 @@ class LoadedModel:
     weights_sha256: str
     nucleus_diameter: float | None = None
     recent: dict = field(default_factory=dict, repr=False, compare=False)
+    store: Path | None = field(default=None, compare=False)
 
 
 def _published_folder() -> Path:
@@ -274,6 +279,8 @@ def load_model(spec: str | os.PathLike | None = None, threads: int | None = None
     Returns
     -------
     LoadedModel
+        Its ``store`` is the folder named by ``$ANALYSIS_PREDICTION_STORE``
+        (:mod:`analysis.models.store`), if set.
 
     Raises
     ------
@@ -287,7 +294,8 @@ def load_model(spec: str | os.PathLike | None = None, threads: int | None = None
         model = _onnx_model(folder, digest, default_threads() if threads is None else threads)
     else:
         model = _keras_model(folder, threads)
-    return LoadedModel(model, name, folder, digest, read_scale(folder))
+    store = os.environ.get(STORE_ENV)
+    return LoadedModel(model, name, folder, digest, read_scale(folder), store=Path(store) if store else None)
 
 
 def _onnx_model(folder: Path, digest: str, threads: int) -> OnnxStarDist:

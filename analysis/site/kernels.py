@@ -18,7 +18,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -251,6 +251,7 @@ def execute_pages(
     cache: Path,
     depends_on: Callable[[Page], list[Path]] | None = None,
     input_errors: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
 ) -> None:
     """Execute every page with code, several kernels at once.
 
@@ -277,6 +278,8 @@ def execute_pages(
         ``inputs``, whose bytes its results depend on.
     input_errors : tuple of str
         As for :func:`execute`.
+    env : mapping, optional
+        More environment variables of the kernels (a project's own settings).
     """
     options = project.config.get("execute", {})
     reuse = not force and options.get("freeze", "auto") is not False
@@ -287,12 +290,13 @@ def execute_pages(
     )
     cores = os.cpu_count() or 1
     kernels = max(1, min(len(runnable), cores))
-    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    env |= {name: str(max(1, cores // kernels)) for name in THREAD_VARIABLES if name not in os.environ}
+    settings = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    settings |= {name: str(max(1, cores // kernels)) for name in THREAD_VARIABLES if name not in os.environ}
     if options.get("warning", True) is False:
-        env["PYTHONWARNINGS"] = "ignore"
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+        settings["PYTHONWARNINGS"] = "ignore"
+    settings |= dict(env or {})
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
     progress = tqdm(total=len(runnable), desc="execute", unit="page", disable=None)
     _STOPPING.clear()
     try:

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,6 +65,7 @@ def render(
     cache: Path | None = None,
     depends_on: Callable[[Page], list[Path]] | None = None,
     input_errors: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
 ) -> dict:
     """Execute (or reuse) and render every page of a Quarto website project.
 
@@ -93,6 +94,9 @@ def render(
     input_errors : tuple of str
         Exception names that a page raises for a problem with its input
         (:func:`analysis.site.kernels.execute`).
+    env : mapping, optional
+        Environment variables of the kernels, besides the thread settings
+        (:func:`analysis.site.kernels.execute_pages`).
 
     Returns
     -------
@@ -117,7 +121,7 @@ def render(
         for page in parameterised:
             page.inputs = [path for folder in folders for path in sorted(folder.glob("*.tif*"))]
     cache = project.root / ".render-cache" if cache is None else Path(cache)
-    execute_pages(pages, project, force, cache, depends_on, input_errors)
+    execute_pages(pages, project, force, cache, depends_on, input_errors, env)
     site = project.pages[0].parent.relative_to(project.root)
     stamp = site_key(project, pages)
     expected = [

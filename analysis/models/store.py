@@ -1,0 +1,109 @@
+"""An on-disk store of StarDist predictions that several processes share.
+
+The lesson's pages run in kernels of their own, and several of them predict
+the same fields at the same scale (a page that validates, rescales and grows
+cells, another that counts). When ``$ANALYSIS_PREDICTION_STORE`` names a
+folder, :func:`analysis.models.stardist_model.load_model` gives the model
+that folder, and :func:`analysis.models.predict.predict_labels` keeps each
+prediction there under a key of everything it depends on: the image's
+pixels, the weights' SHA-256, the network's runtime (ONNX Runtime or
+TensorFlow), the scale, the tiling, the thresholds, and the source of the
+modules that predict. A stored prediction is thus returned only for the
+same input to the same code; an unreadable entry is predicted again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from analysis.io.output import atomic_path
+
+#: Environment variable naming the store's folder; unset, nothing is stored.
+STORE_ENV = "ANALYSIS_PREDICTION_STORE"
+#: This package's modules whose code a prediction depends on.
+PREDICTING_MODULES = ("predict.py", "onnx_stardist.py", "stardist_model.py")
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 over the source of the modules that turn an image into labels.
+
+    Returns
+    -------
+    str
+    """
+    import stardist
+
+    digest = hashlib.sha256(stardist.__version__.encode())
+    for module in PREDICTING_MODULES:
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    return digest.hexdigest()
+
+
+def prediction_key(pixels: np.ndarray, model_digest: str, runtime: str, parameters: tuple) -> str:
+    """The name a prediction is stored under.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        The image as given to the model (C-contiguous).
+    model_digest : str
+        SHA-256 of the model's weights.
+    runtime : str
+        What runs the network (e.g. the model class's name): runtimes may
+        number equal objects differently.
+    parameters : tuple
+        Everything else the labels depend on (scale, tiling, thresholds);
+        its ``repr`` is hashed.
+
+    Returns
+    -------
+    str
+        A hexadecimal digest.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (model_digest, runtime, code_digest(), repr((pixels.shape, pixels.dtype.str, parameters))):
+        digest.update(part.encode() + b"\0")
+    digest.update(pixels)
+    return digest.hexdigest()
+
+
+def read_prediction(folder: Path, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A stored prediction, or None when there is none or it cannot be read.
+
+    Parameters
+    ----------
+    folder : Path
+    key : str
+        From :func:`prediction_key`.
+
+    Returns
+    -------
+    tuple of ndarray or None
+        ``(labels, centres)`` as :func:`analysis.models.predict.predict_labels` returns them.
+    """
+    path = folder / f"{key}.npz"
+    try:
+        with np.load(path) as stored:
+            return stored["labels"], stored["centres"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def write_prediction(folder: Path, key: str, labels: np.ndarray, centres: np.ndarray) -> None:
+    """Store a prediction; the entry appears whole or not at all.
+
+    Parameters
+    ----------
+    folder : Path
+        Created when missing.
+    key : str
+    labels, centres : ndarray
+    """
+    with atomic_path(folder / f"{key}.npz") as staging, staging.open("wb") as handle:
+        np.savez_compressed(handle, labels=labels, centres=centres)
