@@ -20,6 +20,18 @@ def test_the_project_card_records_its_two_runs():
     assert "gamma augmentation" in history
 
 
+def test_the_network_size_options_reach_the_training(tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(retrain, "train_into", lambda folder, settings: asked.append(settings) or folder)
+    options = ["--depth", "2", "--filters", "16", "--conv-after", "64", "--grid", "4", "--epochs", "5"]
+    result = run_here("train", "--model-dir", tmp_path / "model", *options)
+    assert result.returncode == 0, result.stderr
+    assert asked == [train.TrainingSettings(depth=2, filters=16, conv_after=64, grid=4, epochs=5)]
+    result = run_here("train", "--model-dir", tmp_path / "model", "--filters", "0")
+    assert result.returncode == 2
+    assert "--filters" in result.stderr
+
+
 def test_train_refuses_to_overwrite_a_trained_model(tmp_path):
     folder = tmp_path / "model"
     project_model_copy(folder)
