@@ -201,6 +201,42 @@ def read_stains(images: FieldImages) -> dict[str, np.ndarray]:
     return raw
 
 
+def find_objects(
+    raw: Mapping[str, np.ndarray], settings: Settings, model: LoadedModel | None
+) -> tuple[dict[str, np.ndarray], float, float]:
+    """The label images of a field's objects, without measuring them.
+
+    Parameters
+    ----------
+    raw : mapping
+        Stain name to its image (:func:`read_stains`).
+    settings : Settings
+        Its ``objects`` say which object types are found.
+    model : LoadedModel or None
+        Required for the methods that need one.
+
+    Returns
+    -------
+    labels : dict
+        Object type to its label image; nuclei numbered 1..n, each cell and
+        cytoplasm with its nucleus's number.
+    diameter : float
+        The nucleus diameter in pixels, estimated or given.
+    factor : float
+        The factor the nuclei stain was predicted at (1 without a model).
+    """
+    nuclei_image = raw[settings.nuclei_stain]
+    with_model = get_method(settings.method).needs_model
+    diameter, factor = scale_for(model if with_model else None, nuclei_image, settings.diameter)
+    nuclei = relabel_sequential(segment(nuclei_image, settings.method, model, factor))[0].astype(np.int32)
+    labels = {"Nuclei": nuclei}
+    if "Cells" in settings.objects:
+        labels["Cells"] = grow_cells(nuclei, raw[settings.actin_stain], settings.regularization)
+    if "Cytoplasm" in settings.objects:
+        labels["Cytoplasm"] = cytoplasm(labels["Cells"], nuclei)
+    return labels, diameter, factor
+
+
 def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | None) -> FieldResult:
     """Find the objects of one field and measure them.
 
@@ -219,15 +255,7 @@ def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | 
         estimated or given) and ``Math_PredictionScale`` (1 without a model).
     """
     raw = read_stains(images)
-    nuclei_image = raw[settings.nuclei_stain]
-    with_model = get_method(settings.method).needs_model
-    diameter, factor = scale_for(model if with_model else None, nuclei_image, settings.diameter)
-    nuclei = relabel_sequential(segment(nuclei_image, settings.method, model, factor))[0].astype(np.int32)
-    labels = {"Nuclei": nuclei}
-    if "Cells" in settings.objects:
-        labels["Cells"] = grow_cells(nuclei, raw[settings.actin_stain], settings.regularization)
-    if "Cytoplasm" in settings.objects:
-        labels["Cytoplasm"] = cytoplasm(labels["Cells"], nuclei)
+    labels, diameter, factor = find_objects(raw, settings, model)
     unit = {name: to_unit(image) for name, image in raw.items()}
     metadata = dict(zip(METADATA, (images.plate, images.well, images.site), strict=True))
     tables = {}

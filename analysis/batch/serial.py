@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from analysis.batch.per_field import Settings, fields_from_pairs, measure_field
+from analysis.batch.per_field import Settings, fields_from_pairs, find_objects, measure_field, read_stains
 from analysis.io.images import load_image, load_mask, load_pair
 from analysis.io.pairing import ImagePair
 from analysis.io.registry import foreground_path
-from analysis.methods import get_method, method_label, segment, segment_all
+from analysis.methods import get_method, method_label, segment_all
 from analysis.models.predict import scale_for
 from analysis.models.stardist_model import LoadedModel
-from analysis.steps.cells import grow_cells
 from analysis.steps.explore import channel_statistics
 from analysis.steps.instances import split_touching
 from analysis.steps.validate import score
@@ -193,11 +192,13 @@ def validate_cells(
     """
     rows = []
     label = f"cells: propagation from {method_label(method, model)}"
-    for pair in tqdm(pairs, desc="validate cells", unit="image", disable=None):
-        nuclei_image, actin = load_pair(pair)
-        factor = scale_for(model if get_method(method).needs_model else None, nuclei_image, diameter)[1]
-        cells = grow_cells(segment(nuclei_image, method, model, factor), actin)
-        mask = load_mask(truth[pair.actin] if truth is not None else foreground_path(pair.actin), actin.shape)
+    settings = Settings(method=method, diameter=diameter, objects=("Nuclei", "Cells"))
+    fields = fields_from_pairs(pairs, settings)
+    for pair, images in tqdm(
+        zip(pairs, fields, strict=True), total=len(pairs), desc="validate cells", unit="image", disable=None
+    ):
+        cells = find_objects(read_stains(images), settings, model)[0]["Cells"]
+        mask = load_mask(truth[pair.actin] if truth is not None else foreground_path(pair.actin), cells.shape)
         rows.append(
             {"image": pair.name, "well": pair.well, "field": pair.field, "objects": "cells", "method": label}
             | score(cells, mask)
