@@ -15,6 +15,9 @@ website:
       - href: site/page.qmd
         text: "1. Page"
   page-navigation: true
+  page-footer:
+    left: "Text: *CC BY 4.0*."
+    right: "[Back to the page](page.qmd#the-result)"
   sidebar:
     contents:
       - site/index.qmd

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 from conftest import run_cli
 from pypdf import PdfReader
 
@@ -129,6 +130,33 @@ def test_every_page_is_rendered(lesson_site):
         assert "{." not in html, stem
         assert not re.search(r"""<(script|img|link|iframe|source)[^>]+(src|href)=["']https?:""", html)
     assert (lesson_site / "report" / documents.PDF_NAME).read_bytes().startswith(b"%PDF")
+
+
+def test_the_cite_section_says_what_citation_cff_says():
+    citation = yaml.safe_load((registry.PROJECT_ROOT / "CITATION.cff").read_text())
+    section = (registry.PROJECT_ROOT / "report" / "_cite.md").read_text()
+    prose = " ".join(section.split())
+    bibtex = dict(re.findall(r"^\s+(\w+)\s+= \{+(.*?)\}+,?$", section, re.MULTILINE))
+    assert bibtex["title"] == citation["title"]
+    assert bibtex["version"] == citation["version"]
+    assert bibtex["year"] == str(citation["date-released"])[:4]
+    assert bibtex["author"] == citation["authors"][0]["name"]
+    assert bibtex["license"] == citation["license"]
+    assert citation["title"] in prose
+    for reference in citation["references"]:  # each by its DOI, the image set by its name
+        assert (reference["doi"] if "doi" in reference else reference["url"].rsplit("/", 1)[-1]) in prose
+
+
+@pytest.mark.slow
+def test_every_page_has_the_licences_and_the_landing_and_reference_pages_say_how_to_cite(lesson_site):
+    for stem in PAGES:
+        html = (lesson_site / "report" / f"{stem}.html").read_text()
+        footer = html[html.index('<footer class="page-footer">') :]
+        assert "CC BY 4.0" in footer
+        assert "BSD 3-Clause" in footer
+        assert "CC BY-NC-SA 3.0" in footer
+        assert 'href="index.html#cite-this-lesson"' in footer
+        assert ('id="cite-this-lesson"' in html) == (stem in ("index", "reference")), stem
 
 
 @pytest.mark.slow

@@ -59,6 +59,10 @@ def test_site_pages_navbar_and_links(mini_site):
     assert "The answer is 42" in page
     assert "hidden_marker" not in page
     assert "1.1" in page  # episode 1, section 1
+    for html in (index, page):  # the footer's parts, Markdown converted, links to pages made HTML
+        footer = html[html.index('<footer class="page-footer">') :]
+        assert '<div class="footer-left"><p>Text: <em>CC BY 4.0</em>.</p></div>' in footer
+        assert '<a href="page.html#the-result">Back to the page</a>' in footer
 
 
 def test_figures_are_numbered_and_cross_referenced(mini_site):

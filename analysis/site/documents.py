@@ -170,6 +170,41 @@ def _navbar(project: Project, current: Page) -> str:
     )
 
 
+#: The footer's HTML in a build folder (:func:`page_footer`, :func:`write_html`).
+FOOTER_FILE = "footer.html"
+
+
+def page_footer(project: Project) -> str:
+    """The site's ``website.page-footer`` as HTML: a string, or ``left``/``center``/``right`` parts.
+
+    Each part is Markdown, converted by pandoc with the lesson's filter, so
+    links to ``page.qmd`` point at the page's HTML as in the body.
+
+    Parameters
+    ----------
+    project : Project
+
+    Returns
+    -------
+    str
+        A ``<footer>`` element, or ``""`` when the project has no footer.
+    """
+    import pypandoc
+
+    footer = project.config.get("website", {}).get("page-footer")
+    if not footer:
+        return ""
+    parts = {"center": footer} if isinstance(footer, str) else footer
+    html = []
+    for side in ("left", "center", "right"):
+        if parts.get(side):
+            text = pypandoc.convert_text(
+                parts[side], "html5", format="markdown", extra_args=[f"--lua-filter={ASSETS / 'lesson.lua'}"]
+            )
+            html.append(f'<div class="footer-{side}">{text.strip()}</div>')
+    return f'<footer class="page-footer">{"".join(html)}</footer>\n'
+
+
 def _sidebar_items(contents: list) -> list[dict]:
     """A sidebar's entries in order, sections flattened: each ``{"href", "text"?}``."""
     items = []
@@ -276,7 +311,8 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     body : str
         The page's Markdown.
     build : Path
-        Working folder (figures, navbar).
+        Working folder (figures, navbar, and the footer when
+        :func:`page_footer`'s HTML was written there as ``footer.html``).
 
     Returns
     -------
@@ -298,6 +334,8 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     navbar = build / f"{page.stem}-navbar.html"
     navbar.write_text(_navbar(project, page))
     extra.append(f"--include-before-body={navbar}")
+    if (build / FOOTER_FILE).is_file():
+        extra.append(f"--include-after-body={build / FOOTER_FILE}")
     html = build / f"{page.stem}.html"
     lang = project.config.get("lang", "en")
     _pandoc(_front(page, lang) + _downloads(page) + body, html, "html5", extra, build)

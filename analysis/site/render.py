@@ -29,8 +29,10 @@ import yaml
 from analysis.site.browser import chromium_paths, screenshot_pages
 from analysis.site.documents import (
     ASSETS,
+    FOOTER_FILE,
     PDF_NAME,
     fill_listing,
+    page_footer,
     page_markdown,
     page_navigation,
     pdf_section,
@@ -197,6 +199,8 @@ def _build_site(
             folder.mkdir(parents=True)
         notebooks, inline, times = [], [], []
         bodies = [fill_listing(page_markdown(page, assets, tables), page, by_stem) for page in pages]
+        if footer := page_footer(project):
+            (assets / FOOTER_FILE).write_text(footer)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # pandoc runs as a child process
             pdf_job = pool.submit(
                 write_pdf, project, [pdf_section(p, b) for p, b in zip(pages, bodies, strict=True)], assets
