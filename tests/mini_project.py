@@ -58,6 +58,11 @@ See [the page](page.qmd) and its [result](page.qmd#the-result).
 :::
 
 {{< include _shared.md >}}
+
+## Words
+
+Pixel
+: One picture element.
 """
 
 

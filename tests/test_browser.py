@@ -8,7 +8,10 @@ import os
 
 import pytest
 
+from analysis.io import registry
 from analysis.site import browser
+from analysis.site import pages as site_pages
+from analysis.site.notebook import split_options
 
 if browser.chromium_paths() is None:
     if os.environ.get("CI") == "true":
@@ -70,3 +73,75 @@ def test_the_render_saved_a_screenshot_of_every_page(lesson_site, pages):
     shots = sorted((lesson_site / "screens").glob("*.png"))
     assert [shot.stem for shot in shots] == [page.stem for page in pages]
     assert all(shot.read_bytes().startswith(b"\x89PNG") for shot in shots)
+
+
+#: Clicks every copy button, recording what each puts on the clipboard.
+COPY_EVERY_BLOCK = """
+const copied = [];
+navigator.clipboard.writeText = (text) => { copied.push(text); return Promise.resolve(); };
+document.querySelectorAll("button.copy-code").forEach((button) => button.click());
+return [copied, document.querySelectorAll("div.sourceCode").length];
+"""
+
+
+def shown_code(stem):
+    """The code cells a page shows, as its source has them (options removed)."""
+    _, notebook = site_pages.read_qmd(registry.PROJECT_ROOT / "report" / f"{stem}.qmd")
+    shown = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        options, code = split_options(cell.source)
+        if options.get("include") is not False and options.get("echo", True) is not False:
+            shown.append(code.strip("\n"))
+    return shown
+
+
+def test_every_code_block_has_a_button_that_copies_exactly_its_code(pages, narrow_window):
+    checked = 0
+    for page in pages:
+        narrow_window.get(page.as_uri())
+        copied, blocks = narrow_window.execute_script(COPY_EVERY_BLOCK)
+        assert len(copied) == blocks, page.name  # one button per block, each copied
+        missing = [code for code in shown_code(page.stem) if code not in copied]
+        assert missing == [], page.name
+        checked += len(copied)
+    assert checked > 50
+
+
+def test_the_sections_sit_beside_the_text_on_wide_screens_and_fold_on_narrow_ones(pages, narrow_window):
+    state = (
+        "const toc = document.querySelector('#TOC');"
+        "return [toc.querySelector('details').open, getComputedStyle(toc).position];"
+    )
+    episode = next(page for page in pages if page.stem[:2].isdigit())
+    narrow_window.get(episode.as_uri())
+    assert narrow_window.execute_script(state) == [False, "static"]
+    with browser.headless_chromium(1400, 900) as wide:
+        wide.get(episode.as_uri())
+        assert wide.execute_script(state) == [True, "fixed"]
+        assert browser.horizontal_overflow(wide) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "title", "target"),
+    [
+        ("dice coefficient", "Dice coefficient", "reference.html#glossary"),  # a glossary term, whole
+        ("propag", "Propagation", "reference.html#glossary"),  # the start of one
+        ("otsu threshold", "Otsu threshold", "reference.html#glossary"),
+    ],
+)
+def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, typed, title, target):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    start = next(page for page in pages if page.stem[:2].isdigit())  # an episode, not the glossary's page
+    narrow_window.get(start.as_uri())
+    narrow_window.find_element(By.ID, "site-search").send_keys(typed)
+    WebDriverWait(narrow_window, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a"))
+    first = narrow_window.find_element(By.CSS_SELECTOR, "#search-results a")
+    assert first.text == title
+    assert first.get_attribute("href").endswith(f"/report/{target}")
+    first.click()
+    assert narrow_window.current_url.endswith(target)
+    assert browser.horizontal_overflow(narrow_window) == 0

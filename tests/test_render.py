@@ -1,5 +1,6 @@
 """Rendering a Quarto website project: pages, notebooks, PDF, tables, cache, failures."""
 
+import json
 import re
 import signal
 
@@ -11,6 +12,7 @@ from mini_project import PAGE, make_project
 from pypdf import PdfReader
 
 from analysis import lesson
+from analysis.site import search
 
 # Each test renders the mini project: kernels, pandoc and typst run for real.
 pytestmark = pytest.mark.slow
@@ -63,6 +65,26 @@ def test_site_pages_navbar_and_links(mini_site):
         footer = html[html.index('<footer class="page-footer">') :]
         assert '<div class="footer-left"><p>Text: <em>CC BY 4.0</em>.</p></div>' in footer
         assert '<a href="page.html#the-result">Back to the page</a>' in footer
+
+
+def test_every_page_carries_the_search_index_of_the_whole_site(mini_site):
+    _, out = mini_site
+    indexes = []
+    for name in ("index.html", "page.html"):
+        html = (out / "site" / name).read_text()
+        assert search.INDEX_MARK not in html
+        indexes.append(json.loads(re.search(r"window\.searchIndex = (\[.*?\]);</script>", html).group(1)))
+    assert indexes[0] == indexes[1]
+    found = {(e["kind"], e["page"], e["anchor"], e["title"]): e["text"] for e in indexes[0]}
+    assert "The answer is 42" in found["section", "page.html", "the-result", "1.1 The result"]
+    assert found["glossary", "index.html", "words", "Pixel"] == "One picture element."
+    assert found["exercise", "page.html", "the-result", "Exercise 1: double it"].startswith(
+        "Double the answer."
+    )
+    assert "Shared words from an include." in found["section", "index.html", "welcome", "Welcome"]
+    every_text = " ".join(found.values())
+    assert "Download" not in every_text  # the site's furniture is not the page's text
+    assert "hidden_marker" not in every_text
 
 
 def test_figures_are_numbered_and_cross_referenced(mini_site):

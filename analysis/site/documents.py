@@ -20,6 +20,7 @@ import yaml
 from analysis.site.display import FIGURE_DPI
 from analysis.site.notebook import split_options
 from analysis.site.pages import Page, Project
+from analysis.site.search import INDEX_MARK
 
 ASSETS = Path(__file__).with_name("assets")
 #: The whole lesson as one PDF, beside the pages.
@@ -164,14 +165,20 @@ def _navbar(project: Project, current: Page) -> str:
                 f'<li class="nav-{side}"><a href="{href}"{current_class}>{item.get("text", href)}</a></li>'
             )
     title = website.get("title", "")
+    search = (
+        '<form class="site-search" role="search" action="#">'
+        '<label for="site-search">Search</label>'
+        '<input type="search" id="site-search" autocomplete="off" placeholder="a word or a term">'
+        '<div id="search-results" aria-live="polite"></div></form>'
+    )
     return (
         f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
-        f"<ul>{''.join(items)}</ul></nav>\n"
+        f"<ul>{''.join(items)}</ul></nav>\n{search}\n"
     )
 
 
-#: The footer's HTML in a build folder (:func:`page_footer`, :func:`write_html`).
-FOOTER_FILE = "footer.html"
+#: What follows every page's body in a build folder (:func:`after_body`, :func:`write_html`).
+AFTER_BODY_FILE = "after-body.html"
 
 
 def page_footer(project: Project) -> str:
@@ -203,6 +210,30 @@ def page_footer(project: Project) -> str:
             )
             html.append(f'<div class="footer-{side}">{text.strip()}</div>')
     return f'<footer class="page-footer">{"".join(html)}</footer>\n'
+
+
+def after_body(project: Project) -> str:
+    """The HTML that ends every page: the footer, then the pages' script.
+
+    The script (``assets/site.js``) gives each code block a copy button,
+    unless ``format.html.code-copy`` is false as in Quarto, folds the
+    table of contents into a sidebar on wide screens and a folded block on
+    narrow ones, and runs the navbar's search box over the index that
+    :func:`analysis.site.search.write_index` puts where
+    :data:`~analysis.site.search.INDEX_MARK` stands.
+
+    Parameters
+    ----------
+    project : Project
+
+    Returns
+    -------
+    str
+    """
+    copying = project.format_options("html").get("code-copy", True) is not False
+    script = (ASSETS / "site.js").read_text()
+    settings = f"<script>window.siteOptions = {{codeCopy: {str(copying).lower()}}};</script>\n"
+    return page_footer(project) + INDEX_MARK + "\n" + settings + f"<script>\n{script}</script>\n"
 
 
 def _sidebar_items(contents: list) -> list[dict]:
@@ -311,8 +342,8 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     body : str
         The page's Markdown.
     build : Path
-        Working folder (figures, navbar, and the footer when
-        :func:`page_footer`'s HTML was written there as ``footer.html``).
+        Working folder (figures, navbar, and what ends the page when
+        :func:`after_body` was written there as :data:`AFTER_BODY_FILE`).
 
     Returns
     -------
@@ -334,8 +365,8 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     navbar = build / f"{page.stem}-navbar.html"
     navbar.write_text(_navbar(project, page))
     extra.append(f"--include-before-body={navbar}")
-    if (build / FOOTER_FILE).is_file():
-        extra.append(f"--include-after-body={build / FOOTER_FILE}")
+    if (build / AFTER_BODY_FILE).is_file():
+        extra.append(f"--include-after-body={build / AFTER_BODY_FILE}")
     html = build / f"{page.stem}.html"
     lang = project.config.get("lang", "en")
     _pandoc(_front(page, lang) + _downloads(page) + body, html, "html5", extra, build)

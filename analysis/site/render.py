@@ -28,11 +28,11 @@ import yaml
 
 from analysis.site.browser import chromium_paths, screenshot_pages
 from analysis.site.documents import (
+    AFTER_BODY_FILE,
     ASSETS,
-    FOOTER_FILE,
     PDF_NAME,
+    after_body,
     fill_listing,
-    page_footer,
     page_markdown,
     page_navigation,
     pdf_section,
@@ -43,6 +43,7 @@ from analysis.site.errors import SourceError
 from analysis.site.kernels import digest_files, execute_pages, section_times
 from analysis.site.notebook import learner_notebook
 from analysis.site.pages import Page, Project, inject_parameters, read_project, read_qmd
+from analysis.site.search import write_index
 
 #: File in the output folder recording what the site was built from (:func:`site_key`).
 STAMP = ".render-stamp"
@@ -199,8 +200,7 @@ def _build_site(
             folder.mkdir(parents=True)
         notebooks, inline, times = [], [], []
         bodies = [fill_listing(page_markdown(page, assets, tables), page, by_stem) for page in pages]
-        if footer := page_footer(project):
-            (assets / FOOTER_FILE).write_text(footer)
+        (assets / AFTER_BODY_FILE).write_text(after_body(project))
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # pandoc runs as a child process
             pdf_job = pool.submit(
                 write_pdf, project, [pdf_section(p, b) for p, b in zip(pages, bodies, strict=True)], assets
@@ -212,6 +212,7 @@ def _build_site(
                 pool.map(lambda job: write_html(project, *job, assets), zip(pages, footed, strict=True))
             )
             pdf = pdf_job.result()
+        write_index(html)
         for page in pages:
             if page.executes:
                 notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
