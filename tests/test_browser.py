@@ -5,6 +5,8 @@ Without Chromium and chromedriver these tests skip and say why; under CI
 """
 
 import os
+from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +147,27 @@ def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, 
     first.click()
     assert narrow_window.current_url.endswith(target)
     assert browser.horizontal_overflow(narrow_window) == 0
+
+
+#: The rules axe-core checks: WCAG 2.0 levels A and AA, and its best practices.
+AXE_RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "best-practice"]}}
+AXE_RUN = """return axe.run(document, arguments[0])
+  .then((result) => result.violations.map((v) => [v.impact, v.id, v.nodes.length]));"""
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_any_page(pages, narrow_window):
+    from axe_selenium_python import Axe
+
+    axe_core = Path(Axe(narrow_window).script_url).read_text()
+    counts, grave = {}, {}
+    for page in pages:
+        narrow_window.get(page.as_uri())
+        narrow_window.execute_script(axe_core)
+        violations = narrow_window.execute_script(AXE_RUN, AXE_RULES)
+        counts[page.name] = dict(Counter(impact for impact, _, _ in violations))
+        grave[page.name] = [
+            (rule, nodes) for impact, rule, nodes in violations if impact in ("serious", "critical")
+        ]
+    version = narrow_window.execute_script("return axe.version;")
+    print(f"axe-core {version}, rules tagged {AXE_RULES['runOnly']['values']}: violations by impact {counts}")
+    assert {name: rules for name, rules in grave.items() if rules} == {}

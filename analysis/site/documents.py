@@ -153,7 +153,11 @@ def _html_name(href: str) -> str:
 
 
 def _navbar(project: Project, current: Page) -> str:
-    """The site's navbar as HTML, links relative to the pages' folder."""
+    """What opens each page: a skip link, the navbar, the search box, and ``<main>``.
+
+    Links are relative to the pages' folder; :func:`after_body` closes the
+    ``<main>`` element.
+    """
     website = project.config.get("website", {})
     navbar = website.get("navbar", {})
     items = []
@@ -172,8 +176,9 @@ def _navbar(project: Project, current: Page) -> str:
         '<div id="search-results" aria-live="polite"></div></form>'
     )
     return (
+        '<a class="skip-link" href="#content">Skip to the content</a>\n'
         f'<nav class="navbar" aria-label="Lesson"><span class="nav-title">{title}</span>'
-        f"<ul>{''.join(items)}</ul></nav>\n{search}\n"
+        f'<ul>{"".join(items)}</ul></nav>\n{search}\n<main id="content">\n'
     )
 
 
@@ -213,7 +218,10 @@ def page_footer(project: Project) -> str:
 
 
 def after_body(project: Project) -> str:
-    """The HTML that ends every page: the footer, then the pages' script.
+    """The HTML that ends every page: the end of its ``<main>``, the footer, the script.
+
+    :func:`_navbar` opens the ``<main>`` landmark that holds the page's own
+    content, after the navbar and the search box.
 
     The script (``assets/site.js``) gives each code block a copy button,
     unless ``format.html.code-copy`` is false as in Quarto, folds the
@@ -233,7 +241,7 @@ def after_body(project: Project) -> str:
     copying = project.format_options("html").get("code-copy", True) is not False
     script = (ASSETS / "site.js").read_text()
     settings = f"<script>window.siteOptions = {{codeCopy: {str(copying).lower()}}};</script>\n"
-    return page_footer(project) + INDEX_MARK + "\n" + settings + f"<script>\n{script}</script>\n"
+    return f"</main>\n{page_footer(project)}{INDEX_MARK}\n{settings}<script>\n{script}</script>\n"
 
 
 def _sidebar_items(contents: list) -> list[dict]:

@@ -3,9 +3,10 @@
 Each rendered page is read back and cut at its headings: one entry per
 section (page, anchor, heading, text), one per glossary term (a ``<dt>``,
 anchored at its section, with its definition) and one per exercise (a
-callout whose title starts with "Exercise", with what follows it). The index is written into every page as a script, so the
-search box (``assets/site.js``) works on pages opened from disk, where a
-browser may not fetch another file.
+callout whose title starts with "Exercise", with what follows it). The
+index is written into every page as a script, so the search box
+(``assets/site.js``) works on pages opened from disk, where a browser may
+not fetch another file.
 """
 
 from __future__ import annotations
