@@ -3,6 +3,7 @@
 import itertools
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -305,20 +306,21 @@ def test_every_inline_value_is_pinned(lesson_site, data_regression):
 
 @pytest.fixture(scope="module")
 def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
-    """Every downloaded notebook, hidden cells left out, run from a learner's own folder.
+    """Every downloaded notebook and handout, run from a learner's own folder.
 
-    Two kernels run side by side, each with one thread per pool, as the
-    renderer runs them; each result is the executed notebook and the error
-    it raised (None).
+    Notebooks have their outputs removed; each handout's empty answer
+    cells run too. Two kernels run side by side, each with one thread per
+    pool, as the renderer runs them; each result, keyed by the file name,
+    is the executed notebook and the error it raised (None).
     """
     from nbclient import NotebookClient
 
-    def run(stem):
-        notebook = nbformat.read(lesson_site / "report" / f"{stem}.ipynb", as_version=4)
+    def run(name):
+        notebook = nbformat.read(lesson_site / "report" / name, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 cell.outputs = []
-        folder = tmp_path_factory.mktemp(f"learner-{stem}")
+        folder = tmp_path_factory.mktemp(f"learner-{Path(name).stem}")
         try:
             NotebookClient(
                 notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(folder)}}
@@ -329,19 +331,80 @@ def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
             kernels.close_thread_loop()
         return notebook, None
 
+    names = [f"{stem}.ipynb" for stem in EXECUTED] + [
+        f"{stem}{documents.HANDOUT_SUFFIX}" for stem in EPISODES
+    ]
     with pytest.MonkeyPatch.context() as patch:
         for name in kernels.THREAD_VARIABLES:
             patch.setenv(name, "1")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            return dict(zip(EXECUTED, pool.map(run, EXECUTED), strict=True))
+            return dict(zip(names, pool.map(run, names), strict=True))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", EXECUTED)
 def test_learner_notebook_runs_on_its_own(learner_runs, stem):
-    notebook, error = learner_runs[stem]
+    notebook, error = learner_runs[f"{stem}.ipynb"]
     assert error is None, error
     assert any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def solution_lines(stem):
+    """The lines only an episode's folded solutions hold that say something (code or prose)."""
+    inside, outside, depth_in_solution, depth = [], set(), None, 0
+    for line in PAGES[stem].read_text().splitlines():
+        if re.match(r"^:::+\s*\{", line):
+            depth += 1
+            if 'title="Solution"' in line:
+                depth_in_solution = depth
+        elif re.match(r"^:::+\s*$", line):
+            if depth == depth_in_solution:
+                depth_in_solution = None
+            depth -= 1
+        elif depth_in_solution:
+            if len(line.strip()) > 25 and not line.startswith(("#|", "`{python}")):
+                inside.append(line.strip())
+        else:
+            outside.add(line.strip())
+    return [line for line in inside if line not in outside]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", EPISODES)
+def test_each_episode_has_a_handout_of_its_code_and_tasks_that_runs_without_its_solutions(learner_runs, stem):
+    name = f"{stem}{documents.HANDOUT_SUFFIX}"
+    handout, error = learner_runs[name]
+    assert error is None, error
+    tasks = [cell for cell in handout.cells if cell.metadata.get("exercise")]
+    exercises = re.findall(r'title="(Exercise \d+: [^"]+)"', PAGES[stem].read_text())
+    assert [cell.source.splitlines()[0] for cell in tasks] == [f"## {title}" for title in exercises]
+    for task in tasks:  # each task is followed by an empty cell for the answer
+        answer = handout.cells[handout.cells.index(task) + 1]
+        assert answer.cell_type == "code"
+        assert answer.source.strip() == "# Your answer"
+    text = "\n".join(cell.source for cell in handout.cells)
+    solutions = solution_lines(stem)
+    assert len(solutions) > 3
+    assert [line for line in solutions if line in text] == []
+
+
+@pytest.mark.slow
+def test_the_exercises_pdf_holds_every_task_and_no_solution(lesson_site):
+    text = " ".join(
+        page.extract_text() for page in PdfReader(lesson_site / "report" / documents.TASKS_PDF_NAME).pages
+    )
+    text = " ".join(text.split())
+    titles = [t for stem in EPISODES for t in re.findall(r'title="(Exercise \d+): ', PAGES[stem].read_text())]
+    assert len(titles) == 9
+    assert all(title in text for title in titles)
+    assert [
+        line for stem in EPISODES for line in solution_lines(stem) if " ".join(line.split()) in text
+    ] == []
+    for stem in EPISODES:  # each episode links its handout and the PDF; so does the landing page
+        html = (lesson_site / "report" / f"{stem}.html").read_text()
+        assert f'href="{stem}{documents.HANDOUT_SUFFIX}"' in html
+        assert f'href="{documents.TASKS_PDF_NAME}"' in html
+    assert f'href="{documents.TASKS_PDF_NAME}"' in (lesson_site / "report" / "index.html").read_text()
 
 
 EXAMPLE_HUMAN_PATTERN = r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f00d(?P<channel>\d)\.tif$"

@@ -87,6 +87,25 @@ def test_every_page_carries_the_search_index_of_the_whole_site(mini_site):
     assert "hidden_marker" not in every_text
 
 
+def test_an_episode_has_a_handout_and_every_task_is_in_the_exercises_pdf(mini_site):
+    _, out = mini_site
+    handout = nbformat.read(out / "site" / "page-handout.ipynb", as_version=4)
+    sources = [(cell.cell_type, cell.source) for cell in handout.cells]
+    assert ("code", "answer = 6 * 7") in sources
+    task = sources.index(("markdown", "## Exercise 1: double it\nDouble the answer."))
+    assert sources[task + 1] == ("code", "# Your answer\n")
+    assert not any("doubled" in source or "hidden_marker" in source for _, source in sources)
+    assert not any(cell.get("outputs") for cell in handout.cells if cell.cell_type == "code")
+    text = " ".join(page.extract_text() for page in PdfReader(out / "site" / "exercises.pdf").pages)
+    assert "Exercise 1: double it" in text
+    assert "Double the answer." in text
+    assert "doubled" not in text
+    page = (out / "site" / "page.html").read_text()
+    assert 'href="page-handout.ipynb"' in page
+    assert 'href="exercises.pdf"' in page
+    assert 'href="exercises.pdf"' in (out / "site" / "index.html").read_text()
+
+
 def test_figures_are_numbered_and_cross_referenced(mini_site):
     page = (mini_site[1] / "site" / "page.html").read_text()
     assert "Figure 1: A demo figure." in page.replace("\n", " ")

@@ -25,6 +25,10 @@ from analysis.site.search import INDEX_MARK
 ASSETS = Path(__file__).with_name("assets")
 #: The whole lesson as one PDF, beside the pages.
 PDF_NAME = "lesson.pdf"
+#: The PDF of every episode's exercises, beside the pages.
+TASKS_PDF_NAME = "exercises.pdf"
+#: An episode's handout notebook is its name with this ending.
+HANDOUT_SUFFIX = "-handout.ipynb"
 
 
 def _width_percent(image: Path, dpi: float = FIGURE_DPI, text_width_in: float = 6.3) -> int:
@@ -308,11 +312,16 @@ def page_navigation(project: Project, current: Page, pages: dict[str, Page]) -> 
     )
 
 
-def _downloads(page: Page) -> str:
+def _downloads(page: Page, landing: bool) -> str:
     links = [f"[PDF of the whole lesson (`{PDF_NAME}`)]({PDF_NAME})"]
     if page.executes:
         what = "this episode" if page.episode else "this page"
         links.insert(0, f"[{what} as an executed notebook (`{page.stem}.ipynb`)]({page.stem}.ipynb)")
+    if page.episode and page.executes:
+        handout = f"{page.stem}{HANDOUT_SUFFIX}"
+        links.insert(1, f"[its code and exercises to type along, no solutions (`{handout}`)]({handout})")
+    if page.episode or landing:
+        links.append(f"[every exercise, as a PDF to hand out (`{TASKS_PDF_NAME}`)]({TASKS_PDF_NAME})")
     return "::: {.downloads}\nDownload: " + " · ".join(links) + "\n:::\n\n"
 
 
@@ -377,7 +386,8 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
         extra.append(f"--include-after-body={build / AFTER_BODY_FILE}")
     html = build / f"{page.stem}.html"
     lang = project.config.get("lang", "en")
-    _pandoc(_front(page, lang) + _downloads(page) + body, html, "html5", extra, build)
+    landing = page.source == project.pages[0]
+    _pandoc(_front(page, lang) + _downloads(page, landing) + body, html, "html5", extra, build)
     return html
 
 
@@ -408,16 +418,20 @@ def pdf_section(page: Page, body: str) -> str:
     return f"# {title} {{#page-{page.stem} .unnumbered}}\n\n{unnumbered}"
 
 
-def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
+def write_pdf(project: Project, sections: list[str], build: Path, name: str = PDF_NAME) -> Path:
     """The whole lesson as one PDF (A4 unless ``format.typst.papersize`` says otherwise).
 
     Parameters
     ----------
     project : Project
     sections : list of str
-        Markdown of each page (:func:`pdf_section`).
+        Markdown of each page (:func:`pdf_section`), or of each episode's
+        exercises (:func:`analysis.site.notebook.tasks_markdown`).
     build : Path
         Working folder with the figures.
+    name : str
+        The PDF's file name in ``build``; a PDF other than the lesson's is
+        titled "<site title>: exercises".
 
     Returns
     -------
@@ -427,6 +441,8 @@ def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
 
     options = project.format_options("typst")
     title = project.config.get("website", {}).get("title", "Lesson")
+    if name != PDF_NAME:
+        title = f"{title}: exercises"
     front = {
         "title": title,
         "lang": project.config.get("lang", "en"),
@@ -437,9 +453,9 @@ def write_pdf(project: Project, sections: list[str], build: Path) -> Path:
         extra.append("--toc")
     if options.get("number-sections"):
         extra.append("--number-sections")
-    typ = build / "lesson.typ"
+    typ = build / Path(name).with_suffix(".typ")
     markdown = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n" + "\n\n".join(sections)
     _pandoc(markdown, typ, "typst", extra, build)
-    pdf = build / PDF_NAME
+    pdf = build / name
     typst.compile(str(typ), output=str(pdf), root=str(build))
     return pdf

@@ -135,3 +135,104 @@ def learner_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.No
     )
     nbformat.validate(notebook)
     return notebook
+
+
+#: Markdown that opens a handout, after its title.
+HANDOUT_INTRO = (
+    "Type along: the code cells are the episode's, without their outputs. "
+    "Each exercise ends with an empty cell for your answer; the solutions are "
+    "folded on the lesson's page."
+)
+
+
+def handout_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.NotebookNode:
+    """An episode as a learner's handout: its code and its exercises' tasks, no solutions.
+
+    Kept: the section headings, every code cell the page shows (without
+    options or outputs), and each exercise (a callout titled "Exercise
+    ...") as its title and task in Markdown, followed by one empty code
+    cell. Left out: the prose, hidden cells, and everything inside a
+    callout titled "Solution".
+
+    Parameters
+    ----------
+    executed : NotebookNode
+        The executed page, inline values filled in.
+    title : str
+
+    Returns
+    -------
+    NotebookNode
+        Valid by :func:`nbformat.validate`; each exercise's Markdown cell
+        has ``"exercise": true`` in its metadata.
+    """
+    figures = figure_numbers(executed)
+    cells = [nbformat.v4.new_markdown_cell(f"# {title}: handout\n\n{HANDOUT_INTRO}")]
+    open_callouts: list[str] = []  # "exercise", "solution" or "other", innermost last
+    task: list[str] = []
+
+    def end_task() -> None:
+        if task:
+            cells.append(nbformat.v4.new_markdown_cell(plain_markdown("\n".join(task), figures)))
+            cells[-1].metadata["exercise"] = True
+            cells.append(nbformat.v4.new_code_cell("# Your answer\n"))
+            task.clear()
+
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            options, code = split_options(cell.source)
+            hidden = options.get("include") is False or options.get("echo", True) is False
+            if not hidden and "solution" not in open_callouts:
+                cells.append(nbformat.v4.new_code_cell(code))
+            continue
+        headings = []
+        for line in cell.source.splitlines():
+            if _CALLOUT.match(line):
+                name = (_TITLE.search(line) or [None, ""])[1]
+                kind = (
+                    "exercise"
+                    if name.startswith("Exercise")
+                    else "solution"
+                    if name == "Solution"
+                    else "other"
+                )
+                if kind == "solution":
+                    end_task()
+                elif kind == "exercise":
+                    task.append(f"## {name}")
+                open_callouts.append(kind)
+            elif _CLOSE.match(line) and open_callouts:
+                if open_callouts.pop() == "exercise":
+                    end_task()
+            elif "solution" in open_callouts:
+                continue
+            elif "exercise" in open_callouts:
+                task.append(line)
+            elif line.startswith("#"):
+                headings.append(line)
+        if headings:
+            cells.append(nbformat.v4.new_markdown_cell(plain_markdown("\n\n".join(headings), figures)))
+    notebook = nbformat.v4.new_notebook(
+        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title}
+    )
+    nbformat.validate(notebook)
+    return notebook
+
+
+def tasks_markdown(handout: nbformat.NotebookNode, title: str) -> str:
+    """The exercises of a handout as one chapter of the tasks PDF.
+
+    Parameters
+    ----------
+    handout : NotebookNode
+        From :func:`handout_notebook`.
+    title : str
+        The episode's title, the chapter's heading.
+
+    Returns
+    -------
+    str
+        Markdown; "" when the episode has no exercise.
+    """
+    tasks = [cell.source for cell in handout.cells if cell.metadata.get("exercise")]
+    return f"# {title}\n\n" + "\n\n".join(tasks) if tasks else ""

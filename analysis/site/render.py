@@ -30,7 +30,9 @@ from analysis.site.browser import chromium_paths, screenshot_pages
 from analysis.site.documents import (
     AFTER_BODY_FILE,
     ASSETS,
+    HANDOUT_SUFFIX,
     PDF_NAME,
+    TASKS_PDF_NAME,
     after_body,
     fill_listing,
     page_markdown,
@@ -41,7 +43,7 @@ from analysis.site.documents import (
 )
 from analysis.site.errors import SourceError
 from analysis.site.kernels import digest_files, execute_pages, section_times
-from analysis.site.notebook import learner_notebook
+from analysis.site.notebook import handout_notebook, learner_notebook, tasks_markdown
 from analysis.site.pages import Page, Project, inject_parameters, read_project, read_qmd
 from analysis.site.search import write_index
 
@@ -104,7 +106,9 @@ def render(
     Returns
     -------
     dict
-        ``pages`` (HTML paths), ``notebooks``, ``pdf``, ``tables``,
+        ``pages`` (HTML paths), ``notebooks``, ``pdf``, ``handouts`` (one
+        notebook per episode: its code and tasks, no solutions),
+        ``tasks_pdf`` (every episode's exercises), ``tables``,
         ``screens`` (PNG paths, empty without Chromium),
         ``up_to_date`` (the outputs already matched and were kept),
         ``executed`` and ``cached`` (page names), ``seconds``.
@@ -128,14 +132,16 @@ def render(
     site = project.pages[0].parent.relative_to(project.root)
     stamp = site_key(project, pages)
     expected = [
-        out / site / f"{p.stem}.{suffix}"
+        out / site / f"{p.stem}{suffix}"
         for p in pages
-        for suffix in (("html", "ipynb") if p.executes else ("html",))
+        for suffix in (
+            (".html", ".ipynb", *([HANDOUT_SUFFIX] if p.episode else [])) if p.executes else (".html",)
+        )
     ]
     up_to_date = (
         (out / STAMP).is_file()
         and (out / STAMP).read_text() == stamp
-        and all(path.is_file() for path in [*expected, out / site / PDF_NAME])
+        and all(path.is_file() for path in [*expected, out / site / PDF_NAME, out / site / TASKS_PDF_NAME])
     )
     if up_to_date:
         shots = sorted((out / "screens").glob("*.png"))
@@ -146,6 +152,8 @@ def render(
         "pages": [site_dir / f"{p.stem}.html" for p in pages],
         "notebooks": [site_dir / f"{p.stem}.ipynb" for p in pages if p.executes],
         "pdf": site_dir / PDF_NAME,
+        "handouts": [site_dir / f"{p.stem}{HANDOUT_SUFFIX}" for p in pages if p.episode and p.executes],
+        "tasks_pdf": site_dir / TASKS_PDF_NAME,
         "tables": out / "tables",
         "screens": shots,
         "up_to_date": up_to_date,
@@ -201,18 +209,31 @@ def _build_site(
         notebooks, inline, times = [], [], []
         bodies = [fill_listing(page_markdown(page, assets, tables), page, by_stem) for page in pages]
         (assets / AFTER_BODY_FILE).write_text(after_body(project))
+        handouts = {
+            page.stem: handout_notebook(page.notebook, page.front.get("title", page.stem))
+            for page in pages
+            if page.episode and page.executes
+        }
+        tasks = [
+            tasks_markdown(handouts[p.stem], p.front.get("title", p.stem))
+            for p in pages
+            if p.stem in handouts
+        ]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # pandoc runs as a child process
             pdf_job = pool.submit(
                 write_pdf, project, [pdf_section(p, b) for p, b in zip(pages, bodies, strict=True)], assets
             )
+            tasks_job = pool.submit(write_pdf, project, [t for t in tasks if t], assets, TASKS_PDF_NAME)
             footed = [
                 body + page_navigation(project, p, by_stem) for p, body in zip(pages, bodies, strict=True)
             ]
             html = list(
                 pool.map(lambda job: write_html(project, *job, assets), zip(pages, footed, strict=True))
             )
-            pdf = pdf_job.result()
+            pdf, tasks_pdf = pdf_job.result(), tasks_job.result()
         write_index(html)
+        for stem, handout in handouts.items():
+            nbformat.write(handout, pages_dir / f"{stem}{HANDOUT_SUFFIX}")
         for page in pages:
             if page.executes:
                 notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
@@ -220,7 +241,7 @@ def _build_site(
                 nbformat.write(notebook, notebooks[-1])
                 inline += [{"page": page.stem} | value for value in page.inline]
                 times.append(section_times(page))
-        for path in [*html, pdf]:
+        for path in [*html, pdf, tasks_pdf]:
             os.replace(path, pages_dir / path.name)
         inline_table = pd.DataFrame(inline, columns=["page", "expression", "value"])
         inline_table.to_csv(tables / "inline_values.csv", index=False)
