@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> None:
         if args.truth:
             raise AnalysisError("--truth", "reference masks apply to a folder given with --images")
     result = render_lesson(args.out, force=args.force, params=params, root=args.project)
-    for path in [*result["pages"], *result["notebooks"], result["pdf"]]:
+    notebooks = [*result["notebooks"], *result["handouts"]]
+    for path in [*result["pages"], *notebooks, result["pdf"], result["tasks_pdf"]]:
         print(path)
     executed = ", ".join(result["executed"]) or "none"
     built = "outputs already up to date" if result["up_to_date"] else "outputs written"
