@@ -8,7 +8,7 @@ worker has it; then the whole function on the same fields, and the Parquet
 parts written. Medians over the fields and rounds; the steps' sum is
 compared with the whole.
 
-    python bench/bench_field.py [--rounds 3]
+    python bench/bench_field.py [--rounds 3] [--model project|FOLDER]
 """
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ def profile(fields: list[per_field.FieldImages], model, rounds: int) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", default="project", help="project (default) or a model folder")
     args = parser.parse_args()
     pairs = registry.dataset_pairs()
     fields = per_field.fields_from_pairs(pairs)
-    model = stardist_model.load_model(threads=1)
+    model = stardist_model.load_model(args.model, threads=1)
     settings = per_field.Settings()
     per_field.measure_field(fields[0], settings, model)  # warm-up
     model.recent.clear()
