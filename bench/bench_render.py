@@ -1,4 +1,4 @@
-"""Time the lesson's render: cold (empty cache) and cached, medians of repeats.
+"""Time the lesson's render: cold (empty cache), cached, unchanged and re-executed, medians of repeats.
 
     python bench/bench_render.py [--repeats 3] [--baseline REV]
 
@@ -27,13 +27,16 @@ def timed(command: list[str], cwd: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
-def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float], list[float]]:
-    """Cold, cached and no-op render times of the project in ``checkout``.
+def render_times(checkout: Path, repeats: int) -> tuple[list[float], ...]:
+    """Cold, cached, no-op and forced render times of the project in ``checkout``.
 
     Cold: empty execution cache. Cached: executions reused, documents built
     again (the output folder's stamp removed first). No-op: nothing changed.
+    Forced: every page executed again (``--force``) with the cache folder of
+    the cold render, so that a revision with a prediction store finds the
+    network's results there, as a re-render of edited pages does.
     """
-    cold, cached, noop = [], [], []
+    cold, cached, noop, forced = [], [], [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             env = child_env(checkout, **{CACHE_ENV: str(Path(tmp) / "cache")})
@@ -42,15 +45,17 @@ def render_times(checkout: Path, repeats: int) -> tuple[list[float], list[float]
             (Path(tmp) / "out" / ".render-stamp").unlink(missing_ok=True)
             cached.append(timed(command, checkout, env))
             noop.append(timed(command, checkout, env))
-    return cold, cached, noop
+            forced.append(timed([*command, "--force"], checkout, env))
+    return cold, cached, noop, forced
 
 
-def summary(name: str, cold: list[float], cached: list[float], noop: list[float]) -> str:
+def summary(name: str, cold: list[float], cached: list[float], noop: list[float], forced: list[float]) -> str:
     runs = ", ".join(f"{c:.1f}" for c in cold)
     return (
         f"{name}: cold median {statistics.median(cold):.1f} s ({runs}); "
         f"cached median {statistics.median(cached):.1f} s; "
-        f"unchanged median {statistics.median(noop):.1f} s"
+        f"unchanged median {statistics.median(noop):.1f} s; "
+        f"every page re-executed median {statistics.median(forced):.1f} s"
     )
 
 
