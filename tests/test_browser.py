@@ -133,15 +133,20 @@ def test_the_sections_sit_beside_the_text_on_wide_screens_and_fold_on_narrow_one
         ("otsu threshold", "Otsu threshold", "reference.html#glossary"),
     ],
 )
-def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, typed, title, target):
+def first_result(driver, typed):
+    """The first link the search box offers for ``typed``."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    driver.find_element(By.ID, "site-search").send_keys(typed)
+    WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a"))
+    return driver.find_element(By.CSS_SELECTOR, "#search-results a")
+
+
+def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, typed, title, target):
     start = next(page for page in pages if page.stem[:2].isdigit())  # an episode, not the glossary's page
     narrow_window.get(start.as_uri())
-    narrow_window.find_element(By.ID, "site-search").send_keys(typed)
-    WebDriverWait(narrow_window, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results a"))
-    first = narrow_window.find_element(By.CSS_SELECTOR, "#search-results a")
+    first = first_result(narrow_window, typed)
     assert first.text == title
     assert first.get_attribute("href").endswith(f"/report/{target}")
     first.click()
@@ -171,3 +176,24 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(pages, narrow_wi
     version = narrow_window.execute_script("return axe.version;")
     print(f"axe-core {version}, rules tagged {AXE_RULES['runOnly']['values']}: violations by impact {counts}")
     assert {name: rules for name, rules in grave.items() if rules} == {}
+
+
+def test_the_search_works_on_the_pages_served_over_http(lesson_site, narrow_window):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(lesson_site / "report"))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            narrow_window.get(f"http://127.0.0.1:{server.server_port}/01-images.html")
+            first = first_result(narrow_window, "watershed")
+            assert first.text == "Watershed"
+            assert (
+                first.get_attribute("href")
+                == f"http://127.0.0.1:{server.server_port}/reference.html#glossary"
+            )
+            assert browser.console_errors(narrow_window) == []
+        finally:
+            server.shutdown()

@@ -93,6 +93,15 @@ def figure_numbers(notebook: nbformat.NotebookNode) -> dict[str, int]:
     return numbers
 
 
+def _notebook(cells: list, title: str) -> nbformat.NotebookNode:
+    """A notebook of ``cells`` for the Python 3 kernel, checked by :func:`nbformat.validate`."""
+    notebook = nbformat.v4.new_notebook(
+        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title}
+    )
+    nbformat.validate(notebook)
+    return notebook
+
+
 def learner_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.NotebookNode:
     """The notebook of one executed page, as a learner downloads it.
 
@@ -130,11 +139,7 @@ def learner_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.No
         cells.append(
             nbformat.v4.new_code_cell(code, outputs=outputs, execution_count=cell.get("execution_count"))
         )
-    notebook = nbformat.v4.new_notebook(
-        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title}
-    )
-    nbformat.validate(notebook)
-    return notebook
+    return _notebook(cells, title)
 
 
 #: Markdown that opens a handout, after its title.
@@ -212,11 +217,7 @@ def handout_notebook(executed: nbformat.NotebookNode, title: str) -> nbformat.No
                 headings.append(line)
         if headings:
             cells.append(nbformat.v4.new_markdown_cell(plain_markdown("\n\n".join(headings), figures)))
-    notebook = nbformat.v4.new_notebook(
-        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "title": title}
-    )
-    nbformat.validate(notebook)
-    return notebook
+    return _notebook(cells, title)
 
 
 def tasks_markdown(handout: nbformat.NotebookNode, title: str) -> str:
