@@ -125,14 +125,6 @@ def test_the_sections_sit_beside_the_text_on_wide_screens_and_fold_on_narrow_one
         assert browser.horizontal_overflow(wide) == 0
 
 
-@pytest.mark.parametrize(
-    ("typed", "title", "target"),
-    [
-        ("dice coefficient", "Dice coefficient", "reference.html#glossary"),  # a glossary term, whole
-        ("propag", "Propagation", "reference.html#glossary"),  # the start of one
-        ("otsu threshold", "Otsu threshold", "reference.html#glossary"),
-    ],
-)
 def first_result(driver, typed):
     """The first link the search box offers for ``typed``."""
     from selenium.webdriver.common.by import By
@@ -143,6 +135,14 @@ def first_result(driver, typed):
     return driver.find_element(By.CSS_SELECTOR, "#search-results a")
 
 
+@pytest.mark.parametrize(
+    ("typed", "title", "target"),
+    [
+        ("dice coefficient", "Dice coefficient", "reference.html#glossary"),  # a glossary term, whole
+        ("propag", "Propagation", "reference.html#glossary"),  # the start of one
+        ("otsu threshold", "Otsu threshold", "reference.html#glossary"),
+    ],
+)
 def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, typed, title, target):
     start = next(page for page in pages if page.stem[:2].isdigit())  # an episode, not the glossary's page
     narrow_window.get(start.as_uri())
@@ -160,21 +160,30 @@ AXE_RUN = """return axe.run(document, arguments[0])
   .then((result) => result.violations.map((v) => [v.impact, v.id, v.nodes.length]));"""
 
 
-def test_axe_finds_no_serious_or_critical_violation_on_any_page(pages, narrow_window):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violation_on_any_page(pages, narrow_window, scheme):
     from axe_selenium_python import Axe
 
     axe_core = Path(Axe(narrow_window).script_url).read_text()
+    preference = {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    narrow_window.execute_cdp_cmd("Emulation.setEmulatedMedia", preference)  # the reader's system setting
     counts, grave = {}, {}
-    for page in pages:
-        narrow_window.get(page.as_uri())
-        narrow_window.execute_script(axe_core)
-        violations = narrow_window.execute_script(AXE_RUN, AXE_RULES)
-        counts[page.name] = dict(Counter(impact for impact, _, _ in violations))
-        grave[page.name] = [
-            (rule, nodes) for impact, rule, nodes in violations if impact in ("serious", "critical")
-        ]
+    try:
+        for page in pages:
+            narrow_window.get(page.as_uri())
+            narrow_window.execute_script(axe_core)
+            violations = narrow_window.execute_script(AXE_RUN, AXE_RULES)
+            counts[page.name] = dict(Counter(impact for impact, _, _ in violations))
+            grave[page.name] = [
+                (rule, nodes) for impact, rule, nodes in violations if impact in ("serious", "critical")
+            ]
+        background = narrow_window.execute_script("return getComputedStyle(document.body).backgroundColor;")
+    finally:
+        narrow_window.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert (background == "rgb(22, 24, 29)") == (scheme == "dark")  # the pages follow the setting
     version = narrow_window.execute_script("return axe.version;")
-    print(f"axe-core {version}, rules tagged {AXE_RULES['runOnly']['values']}: violations by impact {counts}")
+    rules = AXE_RULES["runOnly"]["values"]
+    print(f"axe-core {version}, {scheme} scheme, rules tagged {rules}: violations by impact {counts}")
     assert {name: rules for name, rules in grave.items() if rules} == {}
 
 

@@ -382,6 +382,7 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     navbar = build / f"{page.stem}-navbar.html"
     navbar.write_text(_navbar(project, page))
     extra.append(f"--include-before-body={navbar}")
+    extra.append(f"--include-in-header={ASSETS / 'head.html'}")
     if (build / AFTER_BODY_FILE).is_file():
         extra.append(f"--include-after-body={build / AFTER_BODY_FILE}")
     html = build / f"{page.stem}.html"
