@@ -223,17 +223,41 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
 
 # pycytominer sets a pandas option that pandas 3 deprecates; that is its own affair.
 @pytest.mark.filterwarnings("ignore:The 'mode.copy_on_write' option is deprecated")
-def test_pycytominer_aggregates_and_normalises_the_output(one_worker):
-    from pycytominer import aggregate, normalize
+def test_pycytominer_makes_well_profiles_of_the_output(one_worker):
+    from pycytominer import aggregate, feature_select, normalize
 
-    cells = per_field.single_cell_table(screen.read_tables(one_worker))
-    wells = aggregate(cells, strata=["Metadata_Plate", "Metadata_Well"], features="infer", operation="median")
+    tables = screen.read_tables(one_worker)
+    cells = per_field.single_cell_table(tables)
+    # Every NaN of the single-cell table has its reason: a cell that is all
+    # nucleus has no cytoplasm, and an object without perimeter no FormFactor.
+    no_cytoplasm = ~cells.set_index(["ImageNumber", "ObjectNumber"]).index.isin(
+        tables["Cytoplasm"].set_index(["ImageNumber", "ObjectNumber"]).index
+    )
+    for column in cells.columns[cells.isna().any()]:
+        missing = cells[column].isna().to_numpy()
+        if column.startswith("Cytoplasm_") and not column.endswith("FormFactor"):
+            assert (missing == no_cytoplasm).all(), column
+        else:
+            assert column.endswith("AreaShape_FormFactor"), column
+            compartment = column.split("_")[0]
+            assert (cells.loc[missing, f"{compartment}_AreaShape_Perimeter"].fillna(0) == 0).all(), column
+    # Where an object sits is not a phenotype: profiles leave locations out.
+    features = [c for c in cells if c.startswith(per_field.OBJECTS) and "_Location_" not in c]
+    wells = aggregate(
+        cells, strata=["Metadata_Plate", "Metadata_Well"], features=features, operation="median"
+    )
     assert wells.Metadata_Well.tolist() == ["A24", "L15"]
     assert "Nuclei_Intensity_MeanIntensity_DNA" in wells
     assert "Cells_AreaShape_Area" in wells
-    normalised = normalize(wells, features="infer", meta_features="infer", method="standardize")
+    normalised = normalize(wells, features=features, meta_features="infer", method="standardize")
     assert normalised.shape == wells.shape
     assert normalised.Cells_AreaShape_Area.abs().round(6).tolist() == [1.0, 1.0]
+    operations = ["variance_threshold", "correlation_threshold", "drop_na_columns", "blocklist"]
+    selected = feature_select(normalised, features=features, operation=operations)
+    kept = [c for c in selected if c in features]
+    assert 0 < len(kept) < len(features)  # two wells: features that vary together go
+    assert not selected[kept].isna().any().any()
+    assert selected.Metadata_Well.tolist() == ["A24", "L15"]
 
 
 def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
