@@ -138,9 +138,9 @@ def first_result(driver, typed):
 @pytest.mark.parametrize(
     ("typed", "title", "target"),
     [
-        ("dice coefficient", "Dice coefficient", "reference.html#glossary"),  # a glossary term, whole
-        ("propag", "Propagation", "reference.html#glossary"),  # the start of one
-        ("otsu threshold", "Otsu threshold", "reference.html#glossary"),
+        ("dice coefficient", "Dice coefficient", "reference.html#term-dice-coefficient"),  # a term, whole
+        ("propag", "Propagation", "reference.html#term-propagation"),  # the start of one
+        ("otsu threshold", "Otsu threshold", "reference.html#term-otsu-threshold"),
     ],
 )
 def test_the_search_box_finds_a_glossary_term_on_any_page(pages, narrow_window, typed, title, target):
@@ -202,7 +202,7 @@ def test_the_search_works_on_the_pages_served_over_http(lesson_site, narrow_wind
             assert first.text == "Watershed"
             assert (
                 first.get_attribute("href")
-                == f"http://127.0.0.1:{server.server_port}/reference.html#glossary"
+                == f"http://127.0.0.1:{server.server_port}/reference.html#term-watershed"
             )
             assert browser.console_errors(narrow_window) == []
         finally:

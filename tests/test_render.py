@@ -77,7 +77,7 @@ def test_every_page_carries_the_search_index_of_the_whole_site(mini_site):
     assert indexes[0] == indexes[1]
     found = {(e["kind"], e["page"], e["anchor"], e["title"]): e["text"] for e in indexes[0]}
     assert "The answer is 42" in found["section", "page.html", "the-result", "1.1 The result"]
-    assert found["glossary", "index.html", "words", "Pixel"] == "One picture element."
+    assert found["glossary", "index.html", "term-pixel", "Pixel"] == "One picture element."
     assert found["exercise", "page.html", "the-result", "Exercise 1: double it"].startswith(
         "Double the answer."
     )

@@ -2,11 +2,11 @@
 
 Each rendered page is read back and cut at its headings: one entry per
 section (page, anchor, heading, text), one per glossary term (a ``<dt>``,
-anchored at its section, with its definition) and one per exercise (a
-callout whose title starts with "Exercise", with what follows it). The
-index is written into every page as a script, so the search box
-(``assets/site.js``) works on pages opened from disk, where a browser may
-not fetch another file.
+anchored at its own id or else its section, with its definition) and one
+per exercise (a callout whose title starts with "Exercise", with what
+follows it). The index is written into every page as a script, so the
+search box (``assets/site.js``) works on pages opened from disk, where a
+browser may not fetch another file.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class _Sections(HTMLParser):
             self.capture, self.captured = ("heading", attrs["id"]), []
         elif tag == "dt":
             self.capture, self.captured = ("glossary", None), []
+        elif tag == "span" and self.capture == ("glossary", None) and attrs.get("id"):
+            self.capture = ("glossary", attrs["id"])  # the term's own anchor
         elif tag == "p" and "callout-title" in classes:
             self.capture, self.captured = ("callout", None), []
 
@@ -76,7 +78,7 @@ class _Sections(HTMLParser):
         elif kind == "glossary" or (kind == "callout" and text.startswith("Exercise")):
             what = "glossary" if kind == "glossary" else "exercise"
             section = self.section
-            self.term = _entry(self.page, section["anchor"], text, section["section"], what)
+            self.term = _entry(self.page, anchor or section["anchor"], text, section["section"], what)
             self.entries.append(self.term)
             self.section["text"] += f" {text}"
         else:

@@ -2,7 +2,9 @@
 --  * callouts (::: {.callout-note title="..." collapse="true"}): a titled box,
 --    folded in HTML when collapse="true";
 --  * links between pages (page.qmd, page.qmd#anchor);
---  * figure numbers and cross-references (@fig-name).
+--  * figure numbers and cross-references (@fig-name);
+--  * in HTML, an id for each term of a definition list (term-<its words>),
+--    which the search index and links can point at.
 local kinds = {note = "Note", tip = "Tip", warning = "Warning", important = "Important", caution = "Caution"}
 local html = FORMAT:match("html") ~= nil
 local typst = FORMAT:match("typst") ~= nil
@@ -41,6 +43,15 @@ function Div(div)
     return pandoc.List({pandoc.RawBlock("typst", "#block(fill: luma(245), stroke: (left: 2pt + rgb(\"" .. colour .. "\")), inset: 8pt, width: 100%, breakable: true)[")})
       .. pandoc.List({title_block}) .. content .. pandoc.List({pandoc.RawBlock("typst", "]")})
   end
+end
+
+function DefinitionList(list)
+  if not html then return nil end
+  for _, item in ipairs(list.content) do
+    local words = pandoc.utils.stringify(item[1]):lower():gsub("[^%w]+", "-"):gsub("^%-+", ""):gsub("%-+$", "")
+    item[1] = {pandoc.Span(item[1], {id = "term-" .. words})}
+  end
+  return list
 end
 
 function Link(link)
