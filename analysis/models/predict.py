@@ -110,7 +110,7 @@ def predict_labels(
         return labels.copy(), centres.copy()
     stored = None
     if model.store is not None:
-        name = prediction_key(pixels, model.weights_sha256, type(model.model).__name__, key[3:])
+        name = prediction_key(model.weights_sha256, type(model.model).__name__, key)  # pixels hashed once
         stored = read_prediction(model.store, name)
     if stored is not None:
         labels, centres = stored

@@ -45,21 +45,20 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def prediction_key(pixels: np.ndarray, model_digest: str, runtime: str, parameters: tuple) -> str:
+def prediction_key(model_digest: str, runtime: str, inputs: tuple) -> str:
     """The name a prediction is stored under.
 
     Parameters
     ----------
-    pixels : ndarray
-        The image as given to the model (C-contiguous).
     model_digest : str
         SHA-256 of the model's weights.
     runtime : str
         What runs the network (e.g. the model class's name): runtimes may
         number equal objects differently.
-    parameters : tuple
-        Everything else the labels depend on (scale, tiling, thresholds);
-        its ``repr`` is hashed.
+    inputs : tuple
+        Everything else the labels depend on: the pixels' digest, shape and
+        type, the scale, tiling and thresholds (the key of a loaded model's
+        recent predictions); its ``repr`` is hashed.
 
     Returns
     -------
@@ -67,9 +66,8 @@ def prediction_key(pixels: np.ndarray, model_digest: str, runtime: str, paramete
         A hexadecimal digest.
     """
     digest = hashlib.blake2b(digest_size=20)
-    for part in (model_digest, runtime, code_digest(), repr((pixels.shape, pixels.dtype.str, parameters))):
+    for part in (model_digest, runtime, code_digest(), repr(inputs)):
         digest.update(part.encode() + b"\0")
-    digest.update(pixels)
     return digest.hexdigest()
 
 
