@@ -33,10 +33,18 @@ from analysis.methods import get_method, segment
 from analysis.models.predict import scale_for
 from analysis.models.stardist_model import LoadedModel
 from analysis.steps.cells import REGULARIZATION, cytoplasm, grow_cells
-from analysis.steps.features import mitotic, object_features, to_unit
+from analysis.steps.features import mitotic, object_features, object_locations, to_unit
+from analysis.steps.profiling import FAMILIES, family_features
+from analysis.steps.quality import image_quality
 
 OBJECTS = ("Nuclei", "Cells", "Cytoplasm")
 METADATA = ("Metadata_Plate", "Metadata_Well", "Metadata_Site")
+BASIC = "basic"
+"""The small feature set: six shape features and four intensities per stain (scikit-image)."""
+QUALITY = "ImageQuality"
+"""The Image table's quality measures (:mod:`analysis.steps.quality`)."""
+FEATURES = (*FAMILIES, QUALITY)
+"""Every feature set but :data:`BASIC`: CellProfiler's families, what ``measure`` computes by default."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ class Settings:
     objects : tuple of str
         The object types found and measured: ``("Nuclei",)``, or all of
         :data:`OBJECTS`.
+    features : tuple of str
+        What is measured: feature families of
+        :data:`analysis.steps.profiling.FAMILIES` and :data:`QUALITY`, or
+        :data:`BASIC` (with :data:`QUALITY` or alone).
     """
 
     nuclei_stain: str = "DNA"
@@ -95,6 +107,7 @@ class Settings:
     regularization: float = REGULARIZATION
     mitotic_stain: str | None = None
     objects: tuple[str, ...] = OBJECTS
+    features: tuple[str, ...] = FEATURES
 
 
 @dataclass
@@ -161,6 +174,15 @@ def check_stains(settings: Settings, further: Sequence[str] = ()) -> None:
     AnalysisError
         Naming the option at fault.
     """
+    unknown = [name for name in settings.features if name not in (BASIC, *FEATURES)]
+    if unknown:
+        raise AnalysisError(
+            "features", f"unknown feature set {unknown[0]!r}; choose from {', '.join((BASIC, *FEATURES))}"
+        )
+    if BASIC in settings.features and set(settings.features) - {BASIC, QUALITY}:
+        raise AnalysisError("features", f"{BASIC!r} combines with {QUALITY!r} only")
+    if settings.mitotic_stain and not {BASIC, "Intensity"} & set(settings.features):
+        raise AnalysisError("mitotic_stain", f"needs the {BASIC!r} or 'Intensity' features")
     names = [settings.nuclei_stain, settings.actin_stain, *further]
     for name in names:
         if not name.isidentifier():
@@ -237,6 +259,45 @@ def find_objects(
     return labels, diameter, factor
 
 
+def measure_objects(
+    labels: np.ndarray,
+    raw: Mapping[str, np.ndarray],
+    unit: Mapping[str, np.ndarray],
+    features: Sequence[str],
+) -> pd.DataFrame:
+    """The chosen features of one object type, one row per object.
+
+    Parameters
+    ----------
+    labels : ndarray of int
+        Objects 1..n (gaps allowed), 0 = background.
+    raw, unit : mapping
+        Stain name to its image in its own pixel type, and on 0..1.
+    features : sequence of str
+        Feature sets (:attr:`Settings.features`).
+
+    Returns
+    -------
+    DataFrame
+        ``ObjectNumber``, ``Location_Center_X`` and ``_Y``, then the
+        features, objects in label order.
+    """
+    if BASIC in features:
+        return object_features(labels, unit)
+    table = object_locations(labels)
+    scales = {name: _largest(image) for name, image in raw.items()}
+    columns = {}
+    for family in FAMILIES:
+        if family in features:
+            columns |= family_features(family, labels, unit, scales)
+    return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
+
+
+def _largest(image: np.ndarray) -> int:
+    """The largest value an image's pixel type holds; 16-bit's for floating point."""
+    return int(np.iinfo(image.dtype if image.dtype.kind == "u" else np.uint16).max)
+
+
 def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | None) -> FieldResult:
     """Find the objects of one field and measure them.
 
@@ -260,7 +321,7 @@ def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | 
     metadata = dict(zip(METADATA, (images.plate, images.well, images.site), strict=True))
     tables = {}
     for name, objects in labels.items():
-        table = object_features(objects, unit)
+        table = measure_objects(objects, raw, unit, settings.features)
         table.insert(0, "ImageNumber", images.image_number)
         for position, (key, value) in enumerate(metadata.items(), start=2):
             table.insert(position, key, value)
@@ -275,6 +336,9 @@ def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | 
     image_row |= {f"Intensity_TotalIntensity_{name}": float(unit[name].sum()) for name in unit}
     image_row |= {f"Intensity_MeanIntensity_{name}": float(unit[name].mean()) for name in unit}
     image_row |= {"Math_NucleusDiameter": diameter, "Math_PredictionScale": factor}
+    if QUALITY in settings.features:
+        for name, image in unit.items():
+            image_row |= image_quality(image, name)
     if settings.mitotic_stain:
         marker = settings.mitotic_stain
         flags = mitotic(tables["Nuclei"][f"Intensity_MeanIntensity_{marker}"].to_numpy(), unit[marker])

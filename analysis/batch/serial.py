@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from analysis.batch.per_field import Settings, fields_from_pairs, find_objects, measure_field, read_stains
+from analysis.batch.per_field import (
+    BASIC,
+    Settings,
+    fields_from_pairs,
+    find_objects,
+    measure_field,
+    read_stains,
+)
 from analysis.io.images import load_image, load_mask, load_pair
 from analysis.io.pairing import ImagePair
 from analysis.io.registry import foreground_path
@@ -45,11 +52,31 @@ def summarise(pairs: Sequence[ImagePair]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def median_area(labels: np.ndarray) -> float:
+    """The median object area of a label image, in pixels.
+
+    Parameters
+    ----------
+    labels : ndarray of int
+        Objects 1..n (gaps allowed), 0 = background.
+
+    Returns
+    -------
+    float
+        NaN where there is no object (empty in a CSV): the median of nothing
+        is not zero.
+    """
+    areas = np.bincount(labels.ravel())[1:]
+    areas = areas[areas > 0]
+    return float(np.median(areas)) if len(areas) else float("nan")
+
+
 def count_nuclei(
     pairs: Sequence[ImagePair],
     method: str,
     model: LoadedModel | None = None,
     diameter: float | None = None,
+    features: Sequence[str] = (BASIC,),
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
     """Find and count the nuclei of each pair: :func:`measure_field`, one field after another.
 
@@ -63,6 +90,9 @@ def count_nuclei(
     diameter : float, optional
         Nucleus diameter in pixels for every image; by default each
         image's own estimate (:func:`analysis.models.predict.scale_for`).
+    features : sequence of str, optional
+        The feature sets of the per-object table
+        (:attr:`analysis.batch.per_field.Settings.features`).
 
     Returns
     -------
@@ -79,7 +109,7 @@ def count_nuclei(
     labels : dict
         Image name to its label image.
     """
-    settings = Settings(method=method, diameter=diameter, objects=("Nuclei",))
+    settings = Settings(method=method, diameter=diameter, objects=("Nuclei",), features=tuple(features))
     model_name = model.name if get_method(method).needs_model else ""
     counts, objects, labels = [], [], {}
     fields = fields_from_pairs(pairs, settings)
@@ -100,7 +130,7 @@ def count_nuclei(
                 "nucleus_diameter": round(image_row["Math_NucleusDiameter"], 2),
                 "scale": round(image_row["Math_PredictionScale"], 4),
                 "n_nuclei": len(nuclei),
-                "median_area": float(nuclei["AreaShape_Area"].median()),  # NaN (empty in a CSV) with none
+                "median_area": median_area(result.labels["Nuclei"]),
             }
         )
     return pd.DataFrame(counts), pd.concat(objects, ignore_index=True), labels

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from analysis.batch.per_field import BASIC
 from analysis.cli.options import (
     MODEL_HELP,
     add_diameter_option,
+    add_features_option,
     add_image_options,
     check_diameter,
     check_outputs,
@@ -35,6 +37,7 @@ def add_parser(commands) -> None:
     )
     command.add_argument("--figures", type=Path, help="folder for overlay and bar-plot PNGs")
     add_diameter_option(command)
+    add_features_option(command, (BASIC,))
     command.set_defaults(run=run)
 
 
@@ -45,16 +48,18 @@ def run(args: argparse.Namespace) -> None:
     ----------
     args : argparse.Namespace
     """
+    from analysis.batch.per_field import Settings, check_stains
     from analysis.batch.serial import count_nuclei
     from analysis.io.output import write_csv
     from analysis.methods import needs_model
     from analysis.models.stardist_model import load_model
 
+    check_stains(Settings(features=args.features))
     objects_out = check_outputs(args, "_objects")
     pairs = image_pairs(args)
     model = load_model(args.model) if needs_model(args.method) else None
     check_diameter(args, model)
-    counts, objects, labels = count_nuclei(pairs, args.method, model, args.nucleus_diameter)
+    counts, objects, labels = count_nuclei(pairs, args.method, model, args.nucleus_diameter, args.features)
     if args.figures:
         from analysis.plots.run_figures import write_count_figures
 

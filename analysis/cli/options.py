@@ -126,6 +126,27 @@ def add_diameter_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_features_option(command: argparse.ArgumentParser, default: tuple[str, ...]) -> None:
+    """``--features``: the feature sets measured, comma-separated.
+
+    Parameters
+    ----------
+    command : argparse.ArgumentParser
+    default : tuple of str
+    """
+    from analysis.batch.per_field import BASIC, FEATURES
+
+    command.add_argument(
+        "--features",
+        type=lambda text: tuple(part.strip() for part in text.split(",") if part.strip()),
+        default=default,
+        metavar="SET[,SET...]",
+        help=f"feature sets measured: {BASIC} (six shape features, four intensities per stain) "
+        f"or any of {', '.join(FEATURES)} (CellProfiler's families and the image quality "
+        f"measures); default {','.join(default)}",
+    )
+
+
 def check_diameter(args: argparse.Namespace, model) -> None:
     """Refuse ``--nucleus-diameter`` for a model without a reference diameter.
 

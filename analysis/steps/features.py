@@ -46,6 +46,31 @@ def to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float64)
 
 
+def _locations(props: dict) -> dict:
+    return {
+        "ObjectNumber": props["label"],
+        "Location_Center_X": props["centroid-1"],
+        "Location_Center_Y": props["centroid-0"],
+    }
+
+
+def object_locations(labels: np.ndarray) -> pd.DataFrame:
+    """Number and centre of each object.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n (gaps allowed), 0 = background.
+
+    Returns
+    -------
+    DataFrame
+        ``ObjectNumber``, ``Location_Center_X`` and ``_Y`` (column and row,
+        pixels), one row per object in label order.
+    """
+    return pd.DataFrame(_locations(regionprops_table(labels, properties=("label", "centroid"))))
+
+
 def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.DataFrame:
     """Shape, location and per-stain intensity of each object.
 
@@ -72,11 +97,7 @@ def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.Dat
         intensity_image=np.stack([stains[n] for n in names], axis=-1),
         properties=("label", "centroid", *SHAPE, *INTENSITY),
     )
-    table = {
-        "ObjectNumber": props["label"],
-        "Location_Center_X": props["centroid-1"],
-        "Location_Center_Y": props["centroid-0"],
-    }
+    table = _locations(props)
     table |= {column: props[prop] for prop, column in SHAPE.items()}
     perimeter = props["perimeter"]
     with np.errstate(divide="ignore", invalid="ignore"):
