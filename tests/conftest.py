@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import tifffile
 from skimage.draw import disk
 
 from analysis.io import images, pairing, registry
@@ -211,3 +213,56 @@ def lesson_site(tmp_path_factory) -> Path:
     result = run_cli("report", "--out", folder / "site", env={lesson.CACHE_ENV: str(folder / "cache")})
     assert result.returncode == 0, result.stderr
     return folder / "site"
+
+
+def synthetic_run(folder: Path) -> dict:
+    """A small screen's tables as ``measure`` writes them: one field blurred, one saturated, one empty.
+
+    Two plates of three wells, two sites each: 12 fields, each with a small
+    nuclei image on disk for its thumbnail.
+    """
+    rng = np.random.default_rng(0)
+    rows, nuclei, files = [], [], {}
+    folder.mkdir(parents=True, exist_ok=True)
+    number = 0
+    for plate in ("P1", "P2"):
+        for well in ("B03", "C07", "D12"):
+            for site in (1, 2):
+                number += 1
+                count = 0 if number == 12 else int(rng.integers(20, 40))
+                rows.append(
+                    {
+                        "ImageNumber": number,
+                        "Metadata_Plate": plate,
+                        "Metadata_Well": well,
+                        "Metadata_Site": site,
+                        "Count_Nuclei": count,
+                        "ImageQuality_PowerLogLogSlope_DNA": -3.0 if number == 5 else rng.normal(-1.5, 0.02),
+                        "ImageQuality_PercentMaximal_DNA": 4.0 if number == 8 else 0.05,
+                    }
+                )
+                nuclei.append(
+                    pd.DataFrame(
+                        {
+                            "ImageNumber": number,
+                            "ObjectNumber": np.arange(1, count + 1),
+                            "Metadata_Plate": plate,
+                            "Metadata_Well": well,
+                            "Metadata_Site": site,
+                            "AreaShape_Area": rng.normal(150, 20, count),
+                            "Intensity_MeanIntensity_DNA": rng.normal(0.3, 0.05, count),
+                        }
+                    )
+                )
+                files[number] = folder / f"field{number}.tif"
+                tifffile.imwrite(files[number], rng.integers(0, 255, (64, 64), dtype=np.uint8))
+    nuclei = pd.concat(nuclei, ignore_index=True)
+    tables = {
+        "Image": pd.DataFrame(rows),
+        "Nuclei": nuclei,
+        "Cells": nuclei.assign(AreaShape_Area=nuclei.AreaShape_Area * 3),
+    }
+    failures = pd.DataFrame(
+        {"field": ["P2_D12_s3"], "image_number": [13], "reason": ["x.tif: not a readable TIFF image"]}
+    )
+    return {"tables": tables, "failures": failures, "files": files}

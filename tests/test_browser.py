@@ -52,6 +52,21 @@ def test_every_page_opens_cleanly_on_a_narrow_screen(pages, narrow_window):
     assert problems == {}
 
 
+def test_the_quality_control_page_opens_cleanly_on_a_narrow_screen(narrow_window, tmp_path):
+    from conftest import synthetic_run
+
+    from analysis.plots.qc_page import qc_page
+
+    run = synthetic_run(tmp_path / "images")
+    page = tmp_path / "qc.html"
+    page.write_text(qc_page(run["tables"], run["failures"], run["files"], "DNA", "Cells_AreaShape_Area"))
+    narrow_window.get(page.as_uri())
+    assert narrow_window.execute_script("return document.images.length;") == 8
+    assert browser.broken_images(narrow_window) == []
+    assert browser.console_errors(narrow_window) == []
+    assert browser.horizontal_overflow(narrow_window) == 0
+
+
 def test_every_figure_decodes(pages, narrow_window):
     for page in pages:
         narrow_window.get(page.as_uri())

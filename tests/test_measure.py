@@ -34,8 +34,17 @@ def assert_same_tables(first: Path, second: Path) -> None:
 
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
+    """The small feature set, on one worker."""
     out = tmp_path_factory.mktemp("one") / "screen"
-    measured(out, "--workers", "1")
+    measured(out, "--workers", "1", "--features", "basic")
+    return out
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    """The default: CellProfiler's feature families and the image quality measures."""
+    out = tmp_path_factory.mktemp("profiled") / "screen"
+    measured(out, "--workers", "2")
     return out
 
 
@@ -81,7 +90,7 @@ def test_count_writes_the_nuclei_table_measure_writes(one_worker, tmp_path):
 
 def test_two_workers_give_the_same_tables(one_worker, tmp_path):
     out = tmp_path / "two"
-    measured(out, "--workers", "2")
+    measured(out, "--workers", "2", "--features", "basic")
     assert_same_tables(one_worker, out)
 
 
@@ -94,7 +103,7 @@ def scheduler_and_workers(tmp_path):
 
 def test_a_running_scheduler_gives_the_same_tables(one_worker, scheduler_and_workers, tmp_path):
     out = tmp_path / "remote"
-    measured(out, "--scheduler", scheduler_and_workers)
+    measured(out, "--scheduler", scheduler_and_workers, "--features", "basic")
     assert_same_tables(one_worker, out)
 
 
@@ -171,7 +180,7 @@ def own_copy(pairs, folder: Path) -> Path:
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
-    images = ["--images", own_copy(pairs[:6], tmp_path / "in")]  # well A24
+    images = ["--images", own_copy(pairs[:6], tmp_path / "in"), "--features", "basic"]  # well A24
     out = tmp_path / "resumed"
     parts = out / "Image"
 
@@ -206,7 +215,7 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
     broken = folder / pairs[3].actin.name.replace("AS_09125", "OWN")
     broken.write_bytes(broken.read_bytes()[:5000])
     out = tmp_path / "screen"
-    result = run_cli("measure", "--images", folder, "--workers", "2", "--out", out)
+    result = run_cli("measure", "--images", folder, "--workers", "2", "--features", "basic", "--out", out)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1, result.stderr
@@ -219,36 +228,62 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
     assert tables["Image"].ImageNumber.tolist() == [1, 2, 3, 5]
     assert not (out / screen.SUCCESS).exists()
     assert pd.read_csv(out / "manifest.csv").status.value_counts().to_dict() == {"computed": 4, "failed": 1}
+    # The quality-control page lists the failure with its reason.
+    page = (out / "qc.html").read_text()
+    assert "OWN_050116000001_A24_s4" in page
+    assert broken.name in page
 
 
 # pycytominer sets a pandas option that pandas 3 deprecates; that is its own affair.
 @pytest.mark.filterwarnings("ignore:The 'mode.copy_on_write' option is deprecated")
-def test_pycytominer_makes_well_profiles_of_the_output(one_worker):
+def test_the_default_tables_hold_cellprofilers_families(profiled, one_worker):
+    tables, basic = screen.read_tables(profiled), screen.read_tables(one_worker)
+    families = ("AreaShape", "Intensity", "Texture", "Granularity", "RadialDistribution", "Correlation")
+    for name in per_field.OBJECTS:
+        columns = tables[name].columns
+        counts = {family: sum(c.startswith(f"{family}_") for c in columns) for family in families}
+        assert counts == {
+            "AreaShape": 110,
+            "Intensity": 36,  # and 6 Location_ columns per stain
+            "Texture": 104,
+            "Granularity": 32,
+            "RadialDistribution": 24,
+            "Correlation": 11,
+        }, name
+        # The same objects as the small set's run: numbers, centres and areas.
+        shared = ["ImageNumber", "ObjectNumber", "Location_Center_X", "Location_Center_Y", "AreaShape_Area"]
+        pd.testing.assert_frame_equal(tables[name][shared], basic[name][shared], check_dtype=False)
+    quality = [c for c in tables["Image"] if c.startswith("ImageQuality_")]
+    assert len(quality) == 2 * 12
+    assert tables["Image"][quality].notna().all().all()
+    assert (profiled / "qc.html").is_file()
+
+
+def test_pycytominer_makes_well_profiles_of_the_output(profiled):
     from pycytominer import aggregate, feature_select, normalize
 
-    tables = screen.read_tables(one_worker)
+    tables = screen.read_tables(profiled)
     cells = per_field.single_cell_table(tables)
-    # Every NaN of the single-cell table has its reason: a cell that is all
-    # nucleus has no cytoplasm, and an object without perimeter no FormFactor.
+    # A cell that is all nucleus has no cytoplasm: NaN in every Cytoplasm column.
     no_cytoplasm = ~cells.set_index(["ImageNumber", "ObjectNumber"]).index.isin(
         tables["Cytoplasm"].set_index(["ImageNumber", "ObjectNumber"]).index
     )
-    for column in cells.columns[cells.isna().any()]:
-        missing = cells[column].isna().to_numpy()
-        if column.startswith("Cytoplasm_") and not column.endswith("FormFactor"):
-            assert (missing == no_cytoplasm).all(), column
-        else:
-            assert column.endswith("AreaShape_FormFactor"), column
-            compartment = column.split("_")[0]
-            assert (cells.loc[missing, f"{compartment}_AreaShape_Perimeter"].fillna(0) == 0).all(), column
+    cytoplasm = [c for c in cells if c.startswith("Cytoplasm_")]
+    assert cells.loc[no_cytoplasm, cytoplasm].isna().all().all()
     # Where an object sits is not a phenotype: profiles leave locations out.
-    features = [c for c in cells if c.startswith(per_field.OBJECTS) and "_Location_" not in c]
+    features = [c for c in cells if c.startswith(per_field.OBJECTS) and "Location_" not in c]
     wells = aggregate(
         cells, strata=["Metadata_Plate", "Metadata_Well"], features=features, operation="median"
     )
     assert wells.Metadata_Well.tolist() == ["A24", "L15"]
-    assert "Nuclei_Intensity_MeanIntensity_DNA" in wells
-    assert "Cells_AreaShape_Area" in wells
+    # The only NaN left in a well's median: the normalised moments of order 0 and 1,
+    # undefined for every object (skimage and CellProfiler give NaN).
+    undefined = {
+        f"{name}_AreaShape_NormalizedMoment_{order}"
+        for name in per_field.OBJECTS
+        for order in ("0_0", "0_1", "1_0")
+    }
+    assert set(wells.columns[wells.isna().any()]) == undefined
     normalised = normalize(wells, features=features, meta_features="infer", method="standardize")
     assert normalised.shape == wells.shape
     assert normalised.Cells_AreaShape_Area.abs().round(6).tolist() == [1.0, 1.0]
@@ -256,6 +291,7 @@ def test_pycytominer_makes_well_profiles_of_the_output(one_worker):
     selected = feature_select(normalised, features=features, operation=operations)
     kept = [c for c in selected if c in features]
     assert 0 < len(kept) < len(features)  # two wells: features that vary together go
+    assert not set(kept) & undefined
     assert not selected[kept].isna().any().any()
     assert selected.Metadata_Well.tolist() == ["A24", "L15"]
 

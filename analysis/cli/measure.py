@@ -10,12 +10,15 @@ from analysis.batch.per_field import Settings
 from analysis.cli.options import (
     MODEL_HELP,
     add_diameter_option,
+    add_features_option,
     add_image_options,
     image_pairs,
     positive,
     whole,
 )
 from analysis.errors import AnalysisError
+
+QC_FEATURE = "Cells_AreaShape_Area"
 
 
 def add_parser(commands) -> None:
@@ -50,11 +53,18 @@ def add_parser(commands) -> None:
     )
     command.add_argument("--model", help=MODEL_HELP)
     add_diameter_option(command)
+    add_features_option(command, Settings.features)
     command.add_argument(
         "--regularization",
         type=positive,
         default=Settings.regularization,
         help=f"propagation's lambda (default {Settings.regularization})",
+    )
+    command.add_argument(
+        "--qc-feature",
+        default=QC_FEATURE,
+        metavar="OBJECTS_FEATURE",
+        help=f"feature of the second plate map of qc.html, its well median (default {QC_FEATURE})",
     )
     command.add_argument("--workers", type=whole, help="workers of the local cluster (default: one per core)")
     command.add_argument("--scheduler", help="address of a running dask scheduler, e.g. tcp://host:8786")
@@ -103,6 +113,7 @@ def run(args: argparse.Namespace) -> None:
         diameter=args.nucleus_diameter,
         regularization=args.regularization,
         mitotic_stain=args.mitotic_stain,
+        features=args.features,
     )
     further = further_stains(args.stain)
     check_stains(settings, list(further))
@@ -117,6 +128,7 @@ def run(args: argparse.Namespace) -> None:
     }
     fields = fields_from_pairs(pairs, settings, files)
     result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
+    write_qc_page(args.out, result["failures"], fields, settings.nuclei_stain, args.qc_feature)
     objects = ", ".join(f"{count:,} {table.lower()}" for table, count in result["objects"].items())
     screen_size = f"{result['fields']} field{'' if result['fields'] == 1 else 's'}"
     summary = (
@@ -128,3 +140,31 @@ def run(args: argparse.Namespace) -> None:
         raise AnalysisError(args.out / "failures.csv", f"{result['failed']} of {summary}")
     print(args.out)
     print(f"measured {summary}", file=sys.stderr)
+
+
+def write_qc_page(out: Path, failures, fields, nuclei_stain: str, feature: str) -> Path:
+    """``OUT/qc.html``: the quality-control page of every field in ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder.
+    failures : DataFrame
+        The fields that failed (:func:`analysis.batch.screen.run_screen`).
+    fields : list of FieldImages
+    nuclei_stain, feature : str
+        As for :func:`analysis.plots.qc_page.qc_page`.
+
+    Returns
+    -------
+    Path
+    """
+    from analysis.batch.screen import read_tables
+    from analysis.io.output import atomic_path
+    from analysis.plots.qc_page import qc_page
+
+    files = {images.image_number: images.stains[nuclei_stain] for images in fields}
+    page = qc_page(read_tables(out), failures, files, nuclei_stain, feature)
+    with atomic_path(out / "qc.html") as target:
+        target.write_text(page, encoding="utf-8")
+    return out / "qc.html"

@@ -1,0 +1,269 @@
+"""A screen's quality-control page: plate maps, flagged fields, per-well distributions, failures.
+
+``measure`` writes it as ``qc.html`` beside its tables: one file, figures
+embedded (:mod:`analysis.site.standalone`), readable offline.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import string
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.io.images import load_image
+from analysis.site import standalone
+from analysis.steps.quality import flag_fields
+
+#: Flagged fields shown as thumbnails at most (all are listed in the table).
+MAX_THUMBNAILS = 24
+#: Plates per row of the plate maps.
+PLATES_PER_ROW = 4
+DPI = 100
+
+
+def png(figure: Figure) -> bytes:
+    """A figure encoded as PNG.
+
+    Parameters
+    ----------
+    figure : Figure
+
+    Returns
+    -------
+    bytes
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def plate_layout(wells: pd.Series) -> tuple[int, int]:
+    """Rows and columns of the smallest standard plate holding these wells.
+
+    Parameters
+    ----------
+    wells : Series of str
+        Well names such as ``"A24"``.
+
+    Returns
+    -------
+    tuple of int
+        ``(8, 12)`` for a 96-well plate, else ``(16, 24)`` (384 wells).
+    """
+    rows = wells.str[0].map(string.ascii_uppercase.index)
+    columns = wells.str[1:].astype(int)
+    return (8, 12) if rows.max() < 8 and columns.max() <= 12 else (16, 24)
+
+
+def plate_maps(per_well: pd.DataFrame, column: str, label: str) -> Figure:
+    """One map per plate, each well coloured by its value; wells without a value grey.
+
+    Parameters
+    ----------
+    per_well : DataFrame
+        ``Metadata_Plate``, ``Metadata_Well`` and ``column``, one row per well.
+    column : str
+    label : str
+        The colour bar's label.
+
+    Returns
+    -------
+    Figure
+    """
+    rows, columns = plate_layout(per_well.Metadata_Well)
+    plates = sorted(per_well.Metadata_Plate.unique())
+    across = min(len(plates), PLATES_PER_ROW)
+    down = math.ceil(len(plates) / across)
+    figure = Figure(figsize=(2.6 * across + 1.2, 1.9 * down + 0.4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(down, across, squeeze=False)).ravel()
+    values = per_well[column].astype(float)
+    finite = values[np.isfinite(values)]
+    limits = (finite.min(), finite.max()) if len(finite) else (0, 1)
+    colours = None
+    for ax, plate in zip(axes, plates, strict=False):
+        grid = np.full((rows, columns), np.nan)
+        wells = per_well[per_well.Metadata_Plate == plate]
+        for well, value in zip(wells.Metadata_Well, wells[column], strict=True):
+            grid[string.ascii_uppercase.index(well[0]), int(well[1:]) - 1] = value
+        colours = ax.imshow(
+            np.ma.masked_invalid(grid), cmap="viridis", vmin=limits[0], vmax=limits[1], aspect="equal"
+        )
+        ax.set_facecolor("#d9d9d9")
+        ax.set_title(plate if len(plate) <= 24 else f"…{plate[-23:]}", fontsize=8)
+        step = 1 if rows == 8 else 3
+        ax.set_xticks(range(0, columns, step), [str(c + 1) for c in range(0, columns, step)], fontsize=6)
+        ax.set_yticks(range(0, rows, step), list(string.ascii_uppercase[:rows:step]), fontsize=6)
+    for ax in axes[len(plates) :]:
+        ax.set_visible(False)
+    figure.colorbar(colours, ax=axes.tolist(), label=label, shrink=0.8)
+    return figure
+
+
+def well_distributions(objects: pd.DataFrame, column: str, label: str) -> Figure:
+    """A box per well of one per-object feature (outliers not drawn).
+
+    Parameters
+    ----------
+    objects : DataFrame
+        ``Metadata_Plate``, ``Metadata_Well`` and ``column``, one row per object.
+    column, label : str
+
+    Returns
+    -------
+    Figure
+    """
+    groups = objects.groupby(["Metadata_Plate", "Metadata_Well"], sort=True)[column]
+    names = [
+        f"{well}" if objects.Metadata_Plate.nunique() == 1 else f"{plate} {well}"
+        for plate, well in groups.groups
+    ]
+    data = [values.dropna().to_numpy() for _, values in groups]
+    figure = Figure(figsize=(min(16, max(6, 0.3 * len(data) + 2)), 3.2), layout="constrained")
+    ax = figure.subplots()
+    ax.boxplot(data, showfliers=False)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=90 if len(names) > 8 else 0, fontsize=7)
+    ax.set_ylabel(label)
+    return figure
+
+
+def thumbnail(image: np.ndarray, title: str) -> Figure:
+    """A small view of a field, stretched between its 1st and 99.5th percentiles.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+    title : str
+
+    Returns
+    -------
+    Figure
+    """
+    figure = Figure(figsize=(2, 2.2), layout="constrained")
+    ax = figure.subplots()
+    low, high = np.percentile(image, [1, 99.5])
+    ax.imshow(image, cmap="gray", vmin=low, vmax=max(high, low + 1e-9))
+    ax.set_title(title, fontsize=7)
+    ax.set_axis_off()
+    return figure
+
+
+def _per_well(table: pd.DataFrame, column: str, how: str) -> pd.DataFrame:
+    return table.groupby(["Metadata_Plate", "Metadata_Well"], as_index=False)[column].agg(how)
+
+
+def qc_page(
+    tables: Mapping[str, pd.DataFrame],
+    failures: pd.DataFrame,
+    nuclei_files: Mapping[int, Path],
+    nuclei_stain: str,
+    feature: str,
+) -> str:
+    """The HTML of a run's quality-control page.
+
+    Parameters
+    ----------
+    tables : mapping
+        ``"Image"`` and the object tables, as ``measure`` writes them.
+    failures : DataFrame
+        ``field``, ``image_number``, ``reason``: the fields that failed.
+    nuclei_files : mapping
+        ``ImageNumber`` to the field's nuclei stain file (for thumbnails).
+    nuclei_stain : str
+    feature : str
+        The second plate map's feature as ``Compartment_Feature``, e.g.
+        ``"Cells_AreaShape_Area"`` (the median of each well's objects).
+
+    Returns
+    -------
+    str
+    """
+    image = tables["Image"].sort_values("ImageNumber").reset_index(drop=True)
+    flags = flag_fields(image, nuclei_stain)
+    objects = ", ".join(f"{len(tables[name]):,} {name.lower()}" for name in tables if name != "Image")
+    blocks = [
+        standalone.paragraph(
+            f"{len(image)} fields measured in {image.Metadata_Well.nunique()} wells of "
+            f"{image.Metadata_Plate.nunique()} plate(s): {objects}. {len(failures)} field(s) failed; "
+            f"{int(flags.blurred.sum())} look blurred, {int(flags.saturated.sum())} saturated, "
+            f"{int(flags['empty'].sum())} empty."
+        ),
+        standalone.heading("Plate map: nuclei per field"),
+    ]
+    counts = _per_well(image, "Count_Nuclei", "mean")
+    blocks.append(
+        standalone.figure(
+            png(plate_maps(counts, "Count_Nuclei", "nuclei per field (well mean)")),
+            "Plate maps, each well coloured by its mean number of nuclei per field",
+        )
+    )
+    compartment, _, column = feature.partition("_")
+    blocks.append(standalone.heading(f"Plate map: {feature}"))
+    if compartment in tables and column in tables[compartment]:
+        medians = _per_well(tables[compartment], column, "median")
+        blocks.append(
+            standalone.figure(
+                png(plate_maps(medians, column, "well median")),
+                f"Plate maps, each well coloured by the median {feature} of its objects",
+            )
+        )
+    else:
+        blocks.append(standalone.paragraph(f"{feature} was not measured in this run.", note=True))
+    blocks += _flagged(image, flags, nuclei_files)
+    blocks.append(standalone.heading("Per-well distributions"))
+    for name, column in (
+        ("Nuclei", "AreaShape_Area"),
+        ("Nuclei", f"Intensity_MeanIntensity_{nuclei_stain}"),
+        ("Cells", "AreaShape_Area"),
+    ):
+        if name in tables and column in tables[name] and len(tables[name]):
+            blocks.append(
+                standalone.figure(
+                    png(well_distributions(tables[name], column, f"{name} {column}")),
+                    f"Box plots of {name} {column}, one box per well",
+                )
+            )
+    blocks.append(standalone.heading("Failed fields"))
+    if len(failures):
+        blocks.append(standalone.table(failures[["field", "image_number", "reason"]]))
+    else:
+        blocks.append(standalone.paragraph("None: every field was measured."))
+    return standalone.page("Quality control of the run", blocks)
+
+
+def _flagged(image: pd.DataFrame, flags: pd.DataFrame, nuclei_files: Mapping[int, Path]) -> list[str]:
+    blocks = [standalone.heading("Fields flagged by image quality")]
+    if not any(column.startswith("ImageQuality_") for column in image):
+        blocks.append(
+            standalone.paragraph(
+                "Only empty fields can be flagged: this run did not measure ImageQuality.", note=True
+            )
+        )
+    flagged = image[flags.reason != ""]
+    if not len(flagged):
+        return [*blocks, standalone.paragraph("None.")]
+    listed = flagged[["ImageNumber", "Metadata_Plate", "Metadata_Well", "Metadata_Site"]].assign(
+        reason=flags.reason[flagged.index]
+    )
+    blocks.append(standalone.table(listed))
+    shown = []
+    for number, well, site in (
+        flagged[["ImageNumber", "Metadata_Well", "Metadata_Site"]]
+        .head(MAX_THUMBNAILS)
+        .itertuples(index=False)
+    ):
+        title = f"{number}: {well} site {site}"
+        shown.append(
+            standalone.figure(png(thumbnail(load_image(nuclei_files[number]), title)), f"Field {title}")
+        )
+    blocks.append(standalone.gallery(shown))
+    if len(flagged) > MAX_THUMBNAILS:
+        blocks.append(
+            standalone.paragraph(f"The first {MAX_THUMBNAILS} of {len(flagged)} are shown.", note=True)
+        )
+    return blocks

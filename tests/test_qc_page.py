@@ -1,0 +1,65 @@
+"""The quality-control page of a run: which fields are flagged, and what the page holds."""
+
+import re
+
+import pandas as pd
+import pytest
+from conftest import synthetic_run
+
+from analysis.plots import qc_page
+from analysis.steps import quality
+
+
+@pytest.fixture
+def run(tmp_path):
+    return synthetic_run(tmp_path / "images")
+
+
+def test_the_blurred_saturated_and_empty_fields_are_flagged(run):
+    flags = quality.flag_fields(run["tables"]["Image"], "DNA")
+    assert flags.index[flags.blurred].tolist() == [4]  # image number 5
+    assert flags.index[flags.saturated].tolist() == [7]
+    assert flags.index[flags["empty"]].tolist() == [11]
+    assert flags.reason[4].startswith("power spectrum slope -3.00 < ")
+    assert flags.reason[7] == "4.0 % of DNA pixels at the maximum"
+    assert flags.reason[11] == "no nucleus found"
+    assert (flags.reason[~(flags.blurred | flags.saturated | flags["empty"])] == "").all()
+
+
+def test_without_quality_measures_only_empty_fields_are_flagged(run):
+    image = run["tables"]["Image"][["ImageNumber", "Count_Nuclei"]]
+    flags = quality.flag_fields(image, "DNA")
+    assert not flags.blurred.any()
+    assert not flags.saturated.any()
+    assert flags["empty"].sum() == 1
+
+
+def test_too_few_fields_give_no_reference_for_blur(run):
+    image = run["tables"]["Image"].iloc[: quality.BLUR_MIN_FIELDS - 1]
+    assert not quality.flag_fields(image, "DNA").blurred.any()
+
+
+@pytest.mark.parametrize(("wells", "layout"), [(["A01", "H12"], (8, 12)), (["A01", "I01"], (16, 24))])
+def test_the_plate_is_the_smallest_that_holds_the_wells(wells, layout):
+    assert qc_page.plate_layout(pd.Series(wells)) == layout
+
+
+def test_the_page_is_one_file_with_every_section(run):
+    html = qc_page.qc_page(run["tables"], run["failures"], run["files"], "DNA", "Cells_AreaShape_Area")
+    sources = re.findall(r'<img src="([^"]{0,30})', html)
+    assert sources
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+    assert not re.search(r'(href|src)="(http|//)', html)
+    # Two plate maps, three thumbnails (the flagged fields), three per-well box plots.
+    assert len(sources) == 2 + 3 + 3
+    for text in ("Plate map: nuclei per field", "Plate map: Cells_AreaShape_Area", "Per-well distributions"):
+        assert text in html
+    assert "12 fields measured in 3 wells of 2 plate(s)" in html
+    assert "1 field(s) failed; 1 look blurred, 1 saturated, 1 empty." in html
+    assert "x.tif: not a readable TIFF image" in html
+    assert "no nucleus found" in html
+
+
+def test_a_feature_not_measured_is_said(run):
+    html = qc_page.qc_page(run["tables"], run["failures"], run["files"], "DNA", "Cytoplasm_AreaShape_Area")
+    assert "Cytoplasm_AreaShape_Area was not measured in this run." in html
