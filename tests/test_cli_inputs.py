@@ -351,10 +351,11 @@ def test_pattern_that_matches_nothing(tmp_path):
     assert "does not match the naming pattern" in result.stderr
 
 
-def test_pattern_without_a_channel_group(tmp_path):
+def test_pattern_without_a_channel_group_reads_channels_inside_each_file(tmp_path):
+    # Each file is then a field holding its channels; these hold one plane, not channel 1.
     result, out = naming(tmp_path, "--pattern", r"^.+_(?P<well>[A-P]\d{2})f.*\.tif$")
-    assert_clean_failure(result, "--pattern", out)
-    assert "(?P<channel>" in result.stderr
+    assert_clean_failure(result, "_channel1.tif", out)
+    assert "no channel '1'; channels: 0" in result.stderr
 
 
 def test_channel_role_not_present(tmp_path):

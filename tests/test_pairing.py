@@ -67,7 +67,6 @@ def test_pattern_without_field_gives_one_field_per_well(tmp_path):
 @pytest.mark.parametrize(
     ("pattern", "problem"),
     [
-        (r"(?P<well>\w+)_(\d)\.tif", r"has no named group \(\?P<channel>"),
         (r"(?P<channel>\d)\.tif", r"has no named group \(\?P<well>"),
         (r"(?P<well>[", "not a regular expression"),
     ],

@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from analysis.batch.per_field import OBJECTS, FieldImages, Settings, measure_field
 from analysis.errors import AnalysisError, first_line
 from analysis.io.output import atomic_path, write_csv
+from analysis.io.pairing import ChannelPath
 from analysis.io.registry import sha256
 from analysis.methods import get_method
 
@@ -71,6 +72,11 @@ def package_version() -> str:
         return "unknown"
 
 
+def _identity(path: Path) -> str:
+    """A stain file's SHA-256, and its channel where it is one channel of a multi-channel file."""
+    return f"{sha256(path)}:{path.channel}" if isinstance(path, ChannelPath) else sha256(path)
+
+
 def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> str:
     """What a field's results depend on, as one SHA-256.
 
@@ -92,7 +98,7 @@ def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> s
         "plate": images.plate,
         "well": images.well,
         "site": images.site,
-        "stains": {name: sha256(path) for name, path in images.stains.items()},
+        "stains": {name: _identity(path) for name, path in images.stains.items()},
         "settings": asdict(settings),
         "weights": weights_sha256,
         "version": package_version(),

@@ -17,6 +17,7 @@ from analysis.cli.options import (
     whole,
 )
 from analysis.errors import AnalysisError
+from analysis.io.pairing import ChannelPath
 
 QC_FEATURE = "Cells_AreaShape_Area"
 
@@ -36,7 +37,9 @@ def add_parser(commands) -> None:
     for role in ("nuclei", "actin"):
         default = getattr(Settings, f"{role}_stain")
         command.add_argument(
-            f"--{role}-stain", default=default, help=f"name of the {role} stain (default {default})"
+            f"--{role}-stain",
+            help=f"name of the {role} stain (default {default}, or the channel's name where "
+            f"--{role}-channel names a channel of multi-channel files)",
         )
     command.add_argument(
         "--stain",
@@ -92,6 +95,26 @@ def further_stains(options: list[str]) -> dict[str, str]:
     return further
 
 
+def stain_name(pairs, role: str) -> str:
+    """A stain's default name: the channel's, where it names a channel inside each file.
+
+    Parameters
+    ----------
+    pairs : list of ImagePair
+    role : {"nuclei", "actin"}
+
+    Returns
+    -------
+    str
+        The channel's name (``"DNA"`` chosen with ``--nuclei-channel DNA``);
+        else :class:`Settings`' default.
+    """
+    path = getattr(pairs[0], role) if pairs else None
+    if isinstance(path, ChannelPath) and not path.channel.isdecimal():
+        return path.channel
+    return getattr(Settings, f"{role}_stain")
+
+
 def run(args: argparse.Namespace) -> None:
     """Measure nuclei, cells and cytoplasm of every field on dask; write Parquet parts.
 
@@ -106,9 +129,10 @@ def run(args: argparse.Namespace) -> None:
     from analysis.methods import get_method
 
     check_target(args.out, folder=True)
+    pairs = image_pairs(args)
     settings = Settings(
-        nuclei_stain=args.nuclei_stain,
-        actin_stain=args.actin_stain,
+        nuclei_stain=args.nuclei_stain or stain_name(pairs, "nuclei"),
+        actin_stain=args.actin_stain or stain_name(pairs, "actin"),
         method=get_method(args.method).name,
         diameter=args.nucleus_diameter,
         regularization=args.regularization,
@@ -119,13 +143,18 @@ def run(args: argparse.Namespace) -> None:
     check_stains(settings, list(further))
     if further and not args.images:
         raise AnalysisError("--stain", "further stains apply to a folder given with --images")
-    pairs = image_pairs(args)
-    files = {
-        name: matching_files(
-            args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
-        )
-        for name, channel in further.items()
-    }
+    if pairs and isinstance(pairs[0].nuclei, ChannelPath):  # channels inside each field's file
+        files = {
+            name: {pair.nuclei: ChannelPath(pair.nuclei, channel) for pair in pairs}
+            for name, channel in further.items()
+        }
+    else:
+        files = {
+            name: matching_files(
+                args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
+            )
+            for name, channel in further.items()
+        }
     fields = fields_from_pairs(pairs, settings, files)
     result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
     write_qc_page(args.out, result["failures"], fields, settings.nuclei_stain, args.qc_feature)

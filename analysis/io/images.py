@@ -5,17 +5,19 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import tifffile
 
 from analysis.errors import AnalysisError
-from analysis.io.pairing import ImagePair
+from analysis.io.pairing import ChannelPath, ImagePair
 from analysis.io.registry import read_manifest, sha256
 
-# tifffile logs what it cannot parse; every read error becomes one AnalysisError instead.
-logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+# tifffile and bioio log what they cannot parse; every read error becomes one AnalysisError instead.
+for _logger in ("tifffile", "bioio"):
+    logging.getLogger(_logger).setLevel(logging.CRITICAL)
 
 
 @functools.cache
@@ -88,9 +90,12 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         RGB), of another pixel type, holds non-finite values, or is a
         manifest file with the wrong SHA-256.
     """
-    path = Path(path)
-    check_known_hash(path)
-    array, _ = _read_page(path)
+    if isinstance(path, ChannelPath):
+        array = read_channel(path)
+    else:
+        path = Path(path)
+        check_known_hash(path)
+        array, _ = _read_page(path)
     if array.ndim != 2:
         raise AnalysisError(path, f"expected one channel, got an array of shape {array.shape}")
     if array.dtype.type not in PIXEL_TYPES:
@@ -100,6 +105,74 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise AnalysisError(path, "holds NaN or infinite values")
     return array
+
+
+def read_channel(path: ChannelPath) -> np.ndarray:
+    """One channel of a multi-channel file, read by bioio.
+
+    An OME-TIFF (``*.ome.tif``, ``*.ome.tiff``, read by bioio-ome-tiff)
+    has channels found by their names or by index; another TIFF (read by
+    bioio-tifffile) of several pages, which bioio sees as planes along Z,
+    holds one channel per page, found by index.
+
+    Parameters
+    ----------
+    path : ChannelPath
+
+    Returns
+    -------
+    ndarray, shape (rows, cols)
+        The channel in the file's pixel type.
+
+    Raises
+    ------
+    AnalysisError
+        If bioio cannot read the file, the channel is not in it, or the
+        file holds more than one plane per channel (a Z stack, a time
+        series, colour samples).
+    """
+    import bioio_ome_tiff
+    import bioio_tifffile
+    from bioio import BioImage
+
+    ome = path.name.lower().endswith((".ome.tif", ".ome.tiff"))
+    try:
+        with warnings.catch_warnings():  # the readers' own deprecation notices are not the user's concern
+            warnings.simplefilter("ignore")
+            image = BioImage(path, reader=bioio_ome_tiff.Reader if ome else bioio_tifffile.Reader)
+            dims = image.dims
+            names = [str(name) for name in image.channel_names]
+    except FileNotFoundError:
+        raise AnalysisError(path, "file does not exist") from None
+    except Exception as error:
+        first = (
+            str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise AnalysisError(path, f"not an image bioio can read ({first[:120]})") from None
+    pages = dims.C == 1 and dims.Z > 1 and not ome
+    count = dims.Z if pages else dims.C
+    if pages:
+        names = [str(index) for index in range(count)]
+    for axis, what in (("T", "time points"), ("Z", "planes (a 3-D stack)"), ("S", "colour samples")):
+        size = getattr(dims, axis, 1)
+        if size > 1 and not (pages and axis == "Z"):
+            raise AnalysisError(path, f"holds {size} {what}; one 2-D image per channel is expected")
+    if path.channel in names:
+        index = names.index(path.channel)
+    elif path.channel.isdecimal() and int(path.channel) < count:
+        index = int(path.channel)
+    else:
+        raise AnalysisError(path, f"no channel {path.channel!r}; channels: {', '.join(names)}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(
+                image.get_image_data("YX", T=0, C=0 if pages else index, Z=index if pages else 0)
+            )
+    except Exception as error:
+        raise AnalysisError(
+            path, f"channel {path.channel!r} cannot be read ({type(error).__name__})"
+        ) from None
 
 
 def load_pair(pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:

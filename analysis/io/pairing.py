@@ -1,7 +1,11 @@
 """Pairing the channel files of each field of view by the metadata in their names.
 
 Images are paired by the well, field and channel parsed from their names,
-never by the order a folder lists them in.
+never by the order a folder lists them in. A microscope may also write all
+channels of a field into one file (an OME-TIFF, or a multi-page TIFF with
+one channel per page): a naming pattern without a ``channel`` group says
+so, and each stain is then a :class:`ChannelPath`, one channel of its file,
+chosen by name or by index.
 """
 
 from __future__ import annotations
@@ -23,6 +27,41 @@ ACTIN_CHANNEL = 3
 BBBC008_PATTERN = (
     r"^(?P<plate>.+)_(?P<well>[A-P]\d{2})f\d{2}d\d_slice(?P<field>\d+)_channel(?P<channel>\d)\.tif$"
 )
+
+
+class ChannelPath(type(Path())):
+    """One channel of a multi-channel image file, standing where a one-channel file's path stands.
+
+    It is the file's path (its name, its folder, its bytes for hashing) with
+    the chosen channel attached: :func:`analysis.io.images.load_image` reads
+    that channel alone. Two of them are equal when file and channel are.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The multi-channel file.
+    channel : str
+        A channel name (an OME-TIFF's, e.g. ``"DNA"``) or a 0-based index
+        (``"0"``); a name is looked for first.
+    """
+
+    def __new__(cls, path: str | os.PathLike, channel: str):
+        """The path of ``path`` with ``channel`` attached."""
+        self = super().__new__(cls, path)
+        self.channel = str(channel)
+        return self
+
+    def __reduce__(self):
+        return type(self), (str(self), self.channel)
+
+    def __eq__(self, other) -> bool:
+        return super().__eq__(other) and getattr(other, "channel", None) == self.channel
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.channel))
+
+    def __repr__(self) -> str:
+        return f"ChannelPath({str(self)!r}, {self.channel!r})"
 
 
 @dataclass(frozen=True)
@@ -59,9 +98,10 @@ def compile_pattern(pattern: str = BBBC008_PATTERN) -> re.Pattern:
     """A file-naming pattern, checked for the named groups pairing needs.
 
     As in CellProfiler's metadata extraction, the pattern is a regular
-    expression with named groups: ``channel`` and ``well`` are required;
-    ``field`` is optional (one field per well when absent), and so is
-    ``plate``.
+    expression with named groups: ``well`` is required; ``field`` is
+    optional (one field per well when absent), and so is ``plate``.
+    ``channel`` names each file's channel; without it, each file holds every
+    channel of its field.
 
     Parameters
     ----------
@@ -81,9 +121,8 @@ def compile_pattern(pattern: str = BBBC008_PATTERN) -> re.Pattern:
         regex = re.compile(pattern)
     except re.error as error:
         raise AnalysisError("pattern", f"not a regular expression ({error})") from None
-    for group in ("channel", "well"):
-        if group not in regex.groupindex:
-            raise AnalysisError("pattern", f"has no named group (?P<{group}>...)")
+    if "well" not in regex.groupindex:
+        raise AnalysisError("pattern", "has no named group (?P<well>...)")
     return regex
 
 
@@ -101,7 +140,8 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
     -------
     dict
         ``plate`` (str, ``""`` without that group), ``well`` (str),
-        ``field`` (int, 1 without that group) and ``channel`` (str).
+        ``field`` (int, 1 without that group) and ``channel`` (str, ``""``
+        without that group).
 
     Raises
     ------
@@ -123,7 +163,7 @@ def parse_name(path: str | os.PathLike, pattern: str = BBBC008_PATTERN) -> dict[
         "plate": found.get("plate") or "",
         "well": found["well"],
         "field": int(field) if field else 1,
-        "channel": found["channel"],
+        "channel": found.get("channel") or "",
     }
 
 
@@ -173,6 +213,8 @@ def pair_channels(
         raise AnalysisError(
             "actin_channel", f"is the nuclei channel too ({actin_channel}); the stains must differ"
         )
+    if "channel" not in compile_pattern(pattern).groupindex:
+        return _fields_of_files(files, pattern, nuclei_channel, actin_channel)
     roles = {str(nuclei_channel): "nuclei", str(actin_channel): "actin"}
     channels: dict[tuple[str, str, int], dict[str, Path]] = {}
     seen = set()
@@ -202,6 +244,23 @@ def pair_channels(
     return pairs
 
 
+def _fields_of_files(
+    files: list[Path], pattern: str, nuclei_channel: str | int, actin_channel: str | int
+) -> list[ImagePair]:
+    """One field per multi-channel file; its stains are channels of it."""
+    fields: dict[tuple[str, str, int], Path] = {}
+    for path in files:
+        meta = parse_name(path, pattern)
+        key = (meta["plate"], meta["well"], meta["field"])
+        if key in fields:
+            raise AnalysisError(path, f"same plate, well and field as {fields[key].name}")
+        fields[key] = path
+    return [
+        ImagePair(well, field, ChannelPath(path, nuclei_channel), ChannelPath(path, actin_channel), plate)
+        for (plate, well, field), path in sorted(fields.items())
+    ]
+
+
 def matching_files(
     folder: str | os.PathLike,
     pairs: list[ImagePair],
@@ -225,7 +284,8 @@ def matching_files(
         Which image of each pair the found file belongs to (the key of the
         result).
     channel : str or int
-        The ``channel`` value of the files sought.
+        The ``channel`` value of the files sought (ignored when the pattern
+        has no ``channel`` group: then each field has one file there).
     pattern : str
         See :func:`compile_pattern`; files are matched on plate, well and field.
     what : str
@@ -247,7 +307,7 @@ def matching_files(
     masks = {}
     for path in _tiff_files(folder):
         meta = parse_name(path, pattern)
-        if meta["channel"] == str(channel):
+        if meta["channel"] in (str(channel), ""):
             masks[meta["plate"], meta["well"], meta["field"]] = path
     found = {}
     for pair in pairs:
