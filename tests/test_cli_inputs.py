@@ -352,10 +352,11 @@ def test_pattern_that_matches_nothing(tmp_path):
 
 
 def test_pattern_without_a_channel_group_reads_channels_inside_each_file(tmp_path):
-    # Each file is then a field holding its channels; these hold one plane, not channel 1.
+    # Each file is then a field holding its channels: two files claim one field.
     result, out = naming(tmp_path, "--pattern", r"^.+_(?P<well>[A-P]\d{2})f.*\.tif$")
-    assert_clean_failure(result, "_channel1.tif", out)
-    assert "no channel '1'; channels: 0" in result.stderr
+    assert_clean_failure(result, "_channel3.tif", out)
+    assert "same plate, well and field as AS_09125_050116000001_B02f00d0_slice1_channel1.tif" in result.stderr
+    assert "without a channel group in the pattern, each file is a field" in result.stderr
 
 
 def test_channel_role_not_present(tmp_path):

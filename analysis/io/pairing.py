@@ -253,7 +253,11 @@ def _fields_of_files(
         meta = parse_name(path, pattern)
         key = (meta["plate"], meta["well"], meta["field"])
         if key in fields:
-            raise AnalysisError(path, f"same plate, well and field as {fields[key].name}")
+            raise AnalysisError(
+                path,
+                f"same plate, well and field as {fields[key].name} (without a channel group in "
+                "the pattern, each file is a field holding all its channels)",
+            )
         fields[key] = path
     return [
         ImagePair(well, field, ChannelPath(path, nuclei_channel), ChannelPath(path, actin_channel), plate)
