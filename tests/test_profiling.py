@@ -8,7 +8,7 @@ from skimage.draw import disk
 
 from analysis.batch import per_field
 from analysis.errors import AnalysisError
-from analysis.steps import profiling, quality
+from analysis.steps import agreement, profiling, quality
 from analysis.steps.features import object_features
 
 STAINS = ("DNA", "Actin")
@@ -174,3 +174,31 @@ def test_blur_makes_the_power_spectrum_steeper():
     assert radii[0] == 2
     assert radii[-1] == 256 // 8 - 1
     assert len(power) == len(radii)
+
+
+def test_agreement_of_two_feature_tables():
+    rng = np.random.default_rng(0)
+    keys = {"ImageNumber": np.repeat([1, 2], 50), "ObjectNumber": np.tile(np.arange(1, 51), 2)}
+    values = rng.normal(10, 2, 100)
+    reference = pd.DataFrame(
+        keys | {"Same": values, "Noisy": values, "Zero": 0.0, "Undefined": np.nan, "Holes": values}
+    )
+    ours = reference.assign(
+        Noisy=values + rng.normal(0, 1, 100),
+        Zero=rng.normal(0, 1e-13, 100),  # zero by definition, rounding on our side
+        Holes=np.where(np.arange(100) < 3, np.nan, values),
+    )
+    table = agreement.feature_agreement(ours.iloc[::-1], reference).set_index("feature")
+    assert table.meets.to_dict() == {
+        "Same": True,
+        "Noisy": False,
+        "Zero": True,
+        "Undefined": True,
+        "Holes": True,
+    }
+    assert table.r["Same"] == pytest.approx(1)
+    assert table.median_difference["Noisy"] > 0.01
+    assert table.nan_mismatch.to_dict() == {"Same": 0, "Noisy": 0, "Zero": 0, "Undefined": 0, "Holes": 3}
+    assert table.objects["Holes"] == 97
+    with pytest.raises(ValueError, match="1 reference objects have no match"):
+        agreement.feature_agreement(ours.iloc[1:], reference)
