@@ -15,10 +15,15 @@
    half of the run, to show whether it grows with the screen) and the
    projected time of a 10,000-field screen on N such machines.
 
+   It also times the writing of the run's ``qc.html`` on the whole screen.
+
     python bench/bench_measure.py [--repeats 1] [--fields 576] [--model FOLDER]
+                                  [--features SETS] [--screen-only]
 
 ``--model`` measures with another model folder, e.g. a copy of the
-project's without ``model.onnx`` to run the network in TensorFlow.
+project's without ``model.onnx`` to run the network in TensorFlow;
+``--features`` passes ``measure`` its feature sets (default: measure's);
+``--screen-only`` skips parts 1 and 2.
 """
 
 from __future__ import annotations
@@ -127,6 +132,26 @@ def synthetic_screen(folder: Path, n_fields: int) -> None:
         oriented_fields(folder, turn=made // 12 % 8, plate=made // 96, count=min(12, n_fields - made))
 
 
+def time_qc_page(images: Path, out: Path) -> float:
+    """Seconds to write a run's quality-control page again, as ``measure`` writes it at its end."""
+    import pandas as pd
+
+    from analysis.batch.per_field import Settings, fields_from_pairs
+    from analysis.cli.measure import QC_FEATURE, write_qc_page
+    from analysis.io.pairing import pair_channels
+
+    fields = fields_from_pairs(pair_channels(images))
+    start = time.perf_counter()
+    write_qc_page(
+        out,
+        pd.DataFrame(columns=["field", "image_number", "reason"]),
+        fields,
+        Settings.nuclei_stain,
+        QC_FEATURE,
+    )
+    return time.perf_counter() - start
+
+
 def on_a_scheduler(n_fields: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -164,6 +189,7 @@ def on_a_scheduler(n_fields: int) -> None:
             summary = client.stderr.read().strip()
             if client.returncode:
                 raise SystemExit(summary)
+            qc_seconds = time_qc_page(folder, out)
     rate = n_fields / seconds
     print(f"{n_fields} fields through a scheduler and 2 workers: {seconds:.0f} s, {rate:.2f} fields/s")
     print(f"  {summary}")
@@ -179,6 +205,7 @@ def on_a_scheduler(n_fields: int) -> None:
     for machines in (1, 4, 16):
         hours = 10_000 / (per_worker * 2 * machines) / 3600
         print(f"  projected 10,000 fields on {machines} machine(s) of 2 workers: {hours:.1f} h")
+    print(f"  qc.html of the {n_fields} fields written again: {qc_seconds:.1f} s")
 
 
 def main() -> None:
@@ -186,10 +213,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--fields", type=int, default=576, help="0: the 12 fields only")
     parser.add_argument("--model", default="project", help="project (default) or a model folder")
+    parser.add_argument("--features", help="measure's --features (default: measure's)")
+    parser.add_argument("--screen-only", action="store_true", help="only the synthetic screen")
     args = parser.parse_args()
     COMMON.extend(["--model", args.model])
-    workers_ratio(args.repeats)
-    warm_ratio(args.repeats)
+    if args.features:
+        COMMON.extend(["--features", args.features])
+    if not args.screen_only:
+        workers_ratio(args.repeats)
+        warm_ratio(args.repeats)
     if args.fields:
         on_a_scheduler(args.fields)
 

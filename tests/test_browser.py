@@ -65,6 +65,11 @@ def test_the_quality_control_page_opens_cleanly_on_a_narrow_screen(narrow_window
     assert browser.broken_images(narrow_window) == []
     assert browser.console_errors(narrow_window) == []
     assert browser.horizontal_overflow(narrow_window) == 0
+    from axe_selenium_python import Axe
+
+    narrow_window.execute_script(Path(Axe(narrow_window).script_url).read_text())
+    violations = narrow_window.execute_script(AXE_RUN, AXE_RULES)
+    assert [(rule, nodes) for impact, rule, nodes in violations if impact in ("serious", "critical")] == []
 
 
 def test_every_figure_decodes(pages, narrow_window):

@@ -23,7 +23,7 @@ from analysis.steps.quality import flag_fields
 #: Flagged fields shown as thumbnails at most (all are listed in the table).
 MAX_THUMBNAILS = 24
 #: Plates per row of the plate maps.
-PLATES_PER_ROW = 4
+PLATES_PER_ROW = 6
 DPI = 100
 
 
@@ -62,7 +62,11 @@ def plate_layout(wells: pd.Series) -> tuple[int, int]:
 
 
 def plate_maps(per_well: pd.DataFrame, column: str, label: str) -> Figure:
-    """One map per plate, each well coloured by its value; wells without a value grey.
+    """Every plate's wells coloured by their value, plates side by side; wells without a value grey.
+
+    The plates are tiled into one image (drawn at once however many there
+    are), each under its name, rows A, B, ... from the top and columns 1, 2,
+    ... from the left.
 
     Parameters
     ----------
@@ -80,33 +84,46 @@ def plate_maps(per_well: pd.DataFrame, column: str, label: str) -> Figure:
     plates = sorted(per_well.Metadata_Plate.unique())
     across = min(len(plates), PLATES_PER_ROW)
     down = math.ceil(len(plates) / across)
-    figure = Figure(figsize=(2.6 * across + 1.2, 1.9 * down + 0.4), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(down, across, squeeze=False)).ravel()
-    values = per_well[column].astype(float)
-    finite = values[np.isfinite(values)]
-    limits = (finite.min(), finite.max()) if len(finite) else (0, 1)
-    colours = None
-    for ax, plate in zip(axes, plates, strict=False):
-        grid = np.full((rows, columns), np.nan)
+    tile_rows, tile_columns = rows + 2, columns + 1  # a gap below and to the right of each plate
+    mosaic = np.full((down * tile_rows, across * tile_columns), np.nan)
+    plate_area = np.zeros(mosaic.shape, bool)
+    where = {plate: divmod(index, across) for index, plate in enumerate(plates)}
+    for plate, (down_at, across_at) in where.items():
+        top, left = down_at * tile_rows + 1, across_at * tile_columns
+        plate_area[top : top + rows, left : left + columns] = True
         wells = per_well[per_well.Metadata_Plate == plate]
         for well, value in zip(wells.Metadata_Well, wells[column], strict=True):
-            grid[string.ascii_uppercase.index(well[0]), int(well[1:]) - 1] = value
-        colours = ax.imshow(
-            np.ma.masked_invalid(grid), cmap="viridis", vmin=limits[0], vmax=limits[1], aspect="equal"
-        )
-        ax.set_facecolor("#d9d9d9")
-        ax.set_title(plate if len(plate) <= 24 else f"…{plate[-23:]}", fontsize=8)
+            mosaic[top + string.ascii_uppercase.index(well[0]), left + int(well[1:]) - 1] = value
+    figure = Figure(figsize=(min(12, 2.6 * across + 1.4), 1.9 * down + 0.6), layout="constrained")
+    ax = figure.subplots()
+    shown = np.ma.masked_invalid(np.where(plate_area, mosaic, np.nan))
+    colours = ax.imshow(shown, cmap="viridis", interpolation="nearest", aspect="equal")
+    # Wells without a value are grey; the gaps between plates stay white.
+    ax.imshow(
+        np.where(plate_area & np.isnan(mosaic), 1.0, np.nan), cmap="Greys", vmin=0, vmax=4, aspect="equal"
+    )
+    for plate, (down_at, across_at) in where.items():
+        name = plate if len(plate) <= 22 else f"…{plate[-21:]}"
+        ax.text(across_at * tile_columns, down_at * tile_rows + 0.4, name, fontsize=7, va="bottom")
+    if len(plates) == 1:
         step = 1 if rows == 8 else 3
         ax.set_xticks(range(0, columns, step), [str(c + 1) for c in range(0, columns, step)], fontsize=6)
-        ax.set_yticks(range(0, rows, step), list(string.ascii_uppercase[:rows:step]), fontsize=6)
-    for ax in axes[len(plates) :]:
-        ax.set_visible(False)
-    figure.colorbar(colours, ax=axes.tolist(), label=label, shrink=0.8)
+        ax.set_yticks(range(1, rows + 1, step), list(string.ascii_uppercase[:rows:step]), fontsize=6)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    figure.colorbar(colours, ax=ax, label=label, shrink=0.8)
     return figure
 
 
 def well_distributions(objects: pd.DataFrame, column: str, label: str) -> Figure:
-    """A box per well of one per-object feature (outliers not drawn).
+    """Each well's spread of one per-object feature: median, quartiles, 5th and 95th percentiles.
+
+    Drawn as three collections (a bar from the 5th to the 95th percentile,
+    a thicker one between the quartiles, a tick at the median), so a
+    screen of hundreds of wells draws as fast as a plate of two.
 
     Parameters
     ----------
@@ -118,16 +135,23 @@ def well_distributions(objects: pd.DataFrame, column: str, label: str) -> Figure
     -------
     Figure
     """
-    groups = objects.groupby(["Metadata_Plate", "Metadata_Well"], sort=True)[column]
-    names = [
-        f"{well}" if objects.Metadata_Plate.nunique() == 1 else f"{plate} {well}"
-        for plate, well in groups.groups
-    ]
-    data = [values.dropna().to_numpy() for _, values in groups]
-    figure = Figure(figsize=(min(16, max(6, 0.3 * len(data) + 2)), 3.2), layout="constrained")
+    levels = [0.05, 0.25, 0.5, 0.75, 0.95]
+    spread = (
+        objects.groupby(["Metadata_Plate", "Metadata_Well"], sort=True)[column].quantile(levels).unstack()
+    )
+    one_plate = objects.Metadata_Plate.nunique() == 1
+    names = [well if one_plate else f"{plate} {well}" for plate, well in spread.index]
+    x = np.arange(len(spread))
+    figure = Figure(figsize=(min(16, max(6, 0.3 * len(x) + 2)), 3.4), layout="constrained")
     ax = figure.subplots()
-    ax.boxplot(data, showfliers=False)
-    ax.set_xticks(range(1, len(names) + 1), names, rotation=90 if len(names) > 8 else 0, fontsize=7)
+    ax.vlines(x, spread[0.05], spread[0.95], colors="#4c72b0", linewidth=1)
+    ax.vlines(x, spread[0.25], spread[0.75], colors="#4c72b0", linewidth=5)
+    ax.scatter(x, spread[0.5], marker="_", s=60, color="#dd8452", zorder=3)
+    if len(x) <= 48:
+        ax.set_xticks(x, names, rotation=90 if len(x) > 8 else 0, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{len(x)} wells, by plate and well")
     ax.set_ylabel(label)
     return figure
 
@@ -225,7 +249,7 @@ def qc_page(
             blocks.append(
                 standalone.figure(
                     png(well_distributions(tables[name], column, f"{name} {column}")),
-                    f"Box plots of {name} {column}, one box per well",
+                    f"{name} {column} per well: median, quartiles, 5th and 95th percentiles",
                 )
             )
     blocks.append(standalone.heading("Failed fields"))
