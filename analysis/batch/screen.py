@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -160,13 +160,19 @@ def write_parts(out: Path, images: FieldImages, tables: dict[str, pd.DataFrame],
             pq.write_table(arrow, tmp)
 
 
-def read_tables(out: str | os.PathLike) -> dict[str, pd.DataFrame]:
+def read_tables(
+    out: str | os.PathLike, columns: Mapping[str, Sequence[str] | None] | None = None
+) -> dict[str, pd.DataFrame]:
     """The combined tables of a measured screen.
 
     Parameters
     ----------
     out : str or path-like
         The folder ``measure`` wrote.
+    columns : mapping, optional
+        Table name to the columns wanted (those the table lacks are left
+        out; the keys are always read), or to None for the whole table.
+        By default every table, whole.
 
     Returns
     -------
@@ -175,8 +181,13 @@ def read_tables(out: str | os.PathLike) -> dict[str, pd.DataFrame]:
     """
     out = Path(out)
     tables = {}
-    for table in TABLES:
-        frame = pd.read_parquet(out / table)
+    for table in TABLES if columns is None else columns:
+        wanted = None
+        if columns is not None and columns[table] is not None:
+            present = pq.read_schema(next((out / table).glob("*.parquet"))).names
+            keys = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
+            wanted = [c for c in dict.fromkeys([*keys, *columns[table]]) if c in present]
+        frame = pd.read_parquet(out / table, columns=wanted)
         order = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
         tables[table] = frame.sort_values(order, kind="stable").reset_index(drop=True)
     return tables

@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"measured {summary}", file=sys.stderr)
 
 
-def write_qc_page(out: Path, failures, fields, nuclei_stain: str, feature: str) -> Path:
+def write_qc_page(out: Path, failures, fields, nuclei_stain: str, feature: str) -> Path | None:
     """``OUT/qc.html``: the quality-control page of every field in ``out``.
 
     Parameters
@@ -186,14 +186,18 @@ def write_qc_page(out: Path, failures, fields, nuclei_stain: str, feature: str) 
 
     Returns
     -------
-    Path
+    Path or None
+        None where no field was measured (no page is written).
     """
     from analysis.batch.screen import read_tables
     from analysis.io.output import atomic_path
-    from analysis.plots.qc_page import qc_page
+    from analysis.plots.qc_page import columns_needed, qc_page
 
+    if not any((out / "Image").glob("*.parquet")):
+        return None  # no field was measured: failures.csv says why
     files = {images.image_number: images.stains[nuclei_stain] for images in fields}
-    page = qc_page(read_tables(out), failures, files, nuclei_stain, feature)
+    tables = read_tables(out, columns_needed(nuclei_stain, feature))
+    page = qc_page(tables, failures, files, nuclei_stain, feature)
     with atomic_path(out / "qc.html") as target:
         target.write_text(page, encoding="utf-8")
     return out / "qc.html"

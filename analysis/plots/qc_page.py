@@ -177,6 +177,49 @@ def thumbnail(image: np.ndarray, title: str) -> Figure:
     return figure
 
 
+def distributions(nuclei_stain: str) -> list[tuple[str, str]]:
+    """The per-object features whose spread per well the page shows.
+
+    Parameters
+    ----------
+    nuclei_stain : str
+
+    Returns
+    -------
+    list of tuple
+        ``(object type, column)``: nuclear area, nuclear mean intensity of
+        the nuclei stain, cell area.
+    """
+    return [
+        ("Nuclei", "AreaShape_Area"),
+        ("Nuclei", f"Intensity_MeanIntensity_{nuclei_stain}"),
+        ("Cells", "AreaShape_Area"),
+    ]
+
+
+def columns_needed(nuclei_stain: str, feature: str) -> dict[str, list[str] | None]:
+    """The columns of each table the page reads: the Image table whole, a few of the others.
+
+    Parameters
+    ----------
+    nuclei_stain, feature : str
+        As for :func:`qc_page`.
+
+    Returns
+    -------
+    dict
+        Table name to columns (None: all), for
+        :func:`analysis.batch.screen.read_tables`.
+    """
+    needed: dict[str, list[str] | None] = {"Image": None}
+    for name in ("Nuclei", "Cells", "Cytoplasm"):
+        needed[name] = ["Metadata_Plate", "Metadata_Well"]
+    for name, column in [*distributions(nuclei_stain), tuple(feature.partition("_")[::2])]:
+        if name in needed:
+            needed[name].append(column)
+    return needed
+
+
 def _per_well(table: pd.DataFrame, column: str, how: str) -> pd.DataFrame:
     return table.groupby(["Metadata_Plate", "Metadata_Well"], as_index=False)[column].agg(how)
 
@@ -240,11 +283,7 @@ def qc_page(
         blocks.append(standalone.paragraph(f"{feature} was not measured in this run.", note=True))
     blocks += _flagged(image, flags, nuclei_files)
     blocks.append(standalone.heading("Per-well distributions"))
-    for name, column in (
-        ("Nuclei", "AreaShape_Area"),
-        ("Nuclei", f"Intensity_MeanIntensity_{nuclei_stain}"),
-        ("Cells", "AreaShape_Area"),
-    ):
+    for name, column in distributions(nuclei_stain):
         if name in tables and column in tables[name] and len(tables[name]):
             blocks.append(
                 standalone.figure(
