@@ -72,12 +72,17 @@ def _area_shape(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Ma
     return columns
 
 
-def _intensity(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
-    return {
-        f"{name}_{stain}": value
-        for stain, image in stains.items()
-        for name, value in _measure("intensity")(labels, image).items()
-    }
+def _stain_last(part: str) -> Callable[..., Columns]:
+    """A family whose names take the stain at their end: ``Granularity_1`` -> ``Granularity_1_DNA``."""
+
+    def family(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
+        return {
+            f"{name}_{stain}": value
+            for stain, image in stains.items()
+            for name, value in _measure(part)(labels, image).items()
+        }
+
+    return family
 
 
 def _texture(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
@@ -88,14 +93,6 @@ def _texture(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mappi
             feature, _, geometry = name.partition("_")  # "Contrast", "3_00_256"
             columns[f"Texture_{feature}_{stain}_{geometry}"] = value
     return columns
-
-
-def _granularity(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
-    return {
-        f"{name}_{stain}": value
-        for stain, image in stains.items()
-        for name, value in _measure("granularity")(labels, image).items()
-    }
 
 
 def _radial_distribution(
@@ -136,9 +133,9 @@ def _any(stains: Mapping[str, np.ndarray]) -> np.ndarray:
 
 FAMILIES: dict[str, Callable[..., Columns]] = {
     "AreaShape": _area_shape,
-    "Intensity": _intensity,
+    "Intensity": _stain_last("intensity"),
     "Texture": _texture,
-    "Granularity": _granularity,
+    "Granularity": _stain_last("granularity"),
     "RadialDistribution": _radial_distribution,
     "Correlation": _correlation,
 }
