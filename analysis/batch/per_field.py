@@ -13,7 +13,8 @@ one row per cell with the compartment prefixes those tools expect
 
 ``count`` runs :func:`measure_field` over the fields one after the other,
 for the nuclei only; ``measure`` runs it on dask for all three objects
-(:mod:`analysis.batch.screen`). Both write the same ``Nuclei`` columns.
+(:mod:`analysis.batch.screen`). Given the same feature sets
+(:attr:`Settings.features`), both write the same ``Nuclei`` table.
 """
 
 from __future__ import annotations
