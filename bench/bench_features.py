@@ -23,12 +23,12 @@ from analysis.batch.per_field import BASIC, Settings, fields_from_pairs, find_ob
 from analysis.io.registry import dataset_pairs
 from analysis.models.stardist_model import load_model
 from analysis.steps.features import object_features, to_unit
-from analysis.steps.profiling import FAMILIES, family_features
+from analysis.steps.profiling import FAMILIES, costes_scale, family_features
 from analysis.steps.quality import image_quality
 
 
 def _sets(labels, raw, unit):
-    scales = {name: 255 if image.dtype.itemsize == 1 else 65535 for name, image in raw.items()}
+    scales = {name: costes_scale(image) for name, image in raw.items()}
     sets = {
         family: lambda family=family: [
             family_features(family, objects, unit, scales) for objects in labels.values()

@@ -122,8 +122,9 @@ def test_families_and_basic_share_the_object_rows():
     labels, images = two_discs(first=3, second=7)
     raw = {name: (image * 255).astype(np.uint8) for name, image in images.items()}
     unit = {name: image / 255 for name, image in raw.items()}
-    full = per_field.measure_objects(labels, raw, unit, per_field.FEATURES)
-    basic = per_field.measure_objects(labels, raw, unit, (per_field.BASIC,))
+    scales = {name: profiling.costes_scale(image) for name, image in raw.items()}
+    full = per_field.measure_objects(labels, unit, scales, per_field.FEATURES)
+    basic = per_field.measure_objects(labels, unit, scales, (per_field.BASIC,))
     pd.testing.assert_frame_equal(basic, object_features(labels, unit))
     shared = ["ObjectNumber", "Location_Center_X", "Location_Center_Y", "AreaShape_Area"]
     pd.testing.assert_frame_equal(full[shared], basic[shared], check_dtype=False)
@@ -202,3 +203,9 @@ def test_agreement_of_two_feature_tables():
     assert table.objects["Holes"] == 97
     with pytest.raises(ValueError, match="1 reference objects have no match"):
         agreement.feature_agreement(ours.iloc[1:], reference)
+
+
+def test_costes_searches_the_grid_of_the_pixel_type():
+    assert profiling.costes_scale(np.zeros(2, np.uint8)) == 255
+    assert profiling.costes_scale(np.zeros(2, np.uint16)) == 65535
+    assert profiling.costes_scale(np.zeros(2, np.float32)) == 65535

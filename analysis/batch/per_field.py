@@ -35,7 +35,7 @@ from analysis.models.predict import scale_for
 from analysis.models.stardist_model import LoadedModel
 from analysis.steps.cells import REGULARIZATION, cytoplasm, grow_cells
 from analysis.steps.features import mitotic, object_features, object_locations, to_unit
-from analysis.steps.profiling import FAMILIES, family_features
+from analysis.steps.profiling import FAMILIES, costes_scale, family_features
 from analysis.steps.quality import image_quality
 
 OBJECTS = ("Nuclei", "Cells", "Cytoplasm")
@@ -262,8 +262,8 @@ def find_objects(
 
 def measure_objects(
     labels: np.ndarray,
-    raw: Mapping[str, np.ndarray],
     unit: Mapping[str, np.ndarray],
+    scales: Mapping[str, int],
     features: Sequence[str],
 ) -> pd.DataFrame:
     """The chosen features of one object type, one row per object.
@@ -272,8 +272,10 @@ def measure_objects(
     ----------
     labels : ndarray of int
         Objects 1..n (gaps allowed), 0 = background.
-    raw, unit : mapping
-        Stain name to its image in its own pixel type, and on 0..1.
+    unit : mapping
+        Stain name to its image on 0..1.
+    scales : mapping
+        Stain name to its :func:`analysis.steps.profiling.costes_scale`.
     features : sequence of str
         Feature sets (:attr:`Settings.features`).
 
@@ -286,17 +288,11 @@ def measure_objects(
     if BASIC in features:
         return object_features(labels, unit)
     table = object_locations(labels)
-    scales = {name: _largest(image) for name, image in raw.items()}
     columns = {}
     for family in FAMILIES:
         if family in features:
             columns |= family_features(family, labels, unit, scales)
     return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
-
-
-def _largest(image: np.ndarray) -> int:
-    """The largest value an image's pixel type holds; 16-bit's for floating point."""
-    return int(np.iinfo(image.dtype if image.dtype.kind == "u" else np.uint16).max)
 
 
 def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | None) -> FieldResult:
@@ -319,10 +315,11 @@ def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | 
     raw = read_stains(images)
     labels, diameter, factor = find_objects(raw, settings, model)
     unit = {name: to_unit(image) for name, image in raw.items()}
+    scales = {name: costes_scale(image) for name, image in raw.items()}
     metadata = dict(zip(METADATA, (images.plate, images.well, images.site), strict=True))
     tables = {}
     for name, objects in labels.items():
-        table = measure_objects(objects, raw, unit, settings.features)
+        table = measure_objects(objects, unit, scales, settings.features)
         table.insert(0, "ImageNumber", images.image_number)
         for position, (key, value) in enumerate(metadata.items(), start=2):
             table.insert(position, key, value)

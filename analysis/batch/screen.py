@@ -182,14 +182,13 @@ def read_tables(
     out = Path(out)
     tables = {}
     for table in TABLES if columns is None else columns:
+        keys = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
         wanted = None
         if columns is not None and columns[table] is not None:
             present = pq.read_schema(next((out / table).glob("*.parquet"))).names
-            keys = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
             wanted = [c for c in dict.fromkeys([*keys, *columns[table]]) if c in present]
         frame = pd.read_parquet(out / table, columns=wanted)
-        order = ["ImageNumber", "ObjectNumber"] if table != "Image" else ["ImageNumber"]
-        tables[table] = frame.sort_values(order, kind="stable").reset_index(drop=True)
+        tables[table] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     return tables
 
 

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> None:
     from analysis.batch.per_field import check_stains, fields_from_pairs
     from analysis.batch.screen import run_screen
     from analysis.io.output import check_target
-    from analysis.io.pairing import matching_files
+    from analysis.io.pairing import stain_files
     from analysis.methods import get_method
 
     check_target(args.out, folder=True)
@@ -143,18 +143,9 @@ def run(args: argparse.Namespace) -> None:
     check_stains(settings, list(further))
     if further and not args.images:
         raise AnalysisError("--stain", "further stains apply to a folder given with --images")
-    if pairs and isinstance(pairs[0].nuclei, ChannelPath):  # channels inside each field's file
-        files = {
-            name: {pair.nuclei: ChannelPath(pair.nuclei, channel) for pair in pairs}
-            for name, channel in further.items()
-        }
-    else:
-        files = {
-            name: matching_files(
-                args.images, pairs, "nuclei", channel, args.pattern, what=f"channel {channel} image"
-            )
-            for name, channel in further.items()
-        }
+    files = {
+        name: stain_files(args.images, pairs, channel, args.pattern) for name, channel in further.items()
+    }
     fields = fields_from_pairs(pairs, settings, files)
     result = run_screen(fields, settings, args.out, args.model, args.workers, args.scheduler, args.force)
     write_qc_page(args.out, result["failures"], fields, settings.nuclei_stain, args.qc_feature)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, first_line
 from analysis.io.pairing import ChannelPath, ImagePair
 from analysis.io.registry import read_manifest, sha256
 
@@ -145,10 +145,8 @@ def read_channel(path: ChannelPath) -> np.ndarray:
     except FileNotFoundError:
         raise AnalysisError(path, "file does not exist") from None
     except Exception as error:
-        first = (
-            str(error).strip().split(". ")[0].splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise AnalysisError(path, f"not an image bioio can read ({first[:120]})") from None
+        sentence = first_line(error).split(". ")[0]  # bioio's message goes on with advice about plug-ins
+        raise AnalysisError(path, f"not an image bioio can read ({sentence[:120]})") from None
     pages = dims.C == 1 and dims.Z > 1 and not ome
     count = dims.Z if pages else dims.C
     if pages:

@@ -323,6 +323,39 @@ def matching_files(
     return found
 
 
+def stain_files(
+    folder: str | os.PathLike, pairs: list[ImagePair], channel: str | int, pattern: str = BBBC008_PATTERN
+) -> dict[Path, Path]:
+    """Each field's image of one further stain.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder the pairs were found in.
+    pairs : list of ImagePair
+    channel : str or int
+        The further stain's channel.
+    pattern : str
+        The pairs' naming pattern (:func:`compile_pattern`).
+
+    Returns
+    -------
+    dict
+        Each pair's nuclei image to the stain's image: the channel of the
+        same file where each file holds a field's channels
+        (:class:`ChannelPath`), else the file of that channel in the folder
+        (:func:`matching_files`).
+
+    Raises
+    ------
+    AnalysisError
+        As :func:`matching_files` does.
+    """
+    if pairs and isinstance(pairs[0].nuclei, ChannelPath):
+        return {pair.nuclei: ChannelPath(pair.nuclei, channel) for pair in pairs}
+    return matching_files(folder, pairs, "nuclei", channel, pattern, what=f"channel {channel} image")
+
+
 def pairs_table(pairs: list[ImagePair]) -> pd.DataFrame:
     """One row per pair: its short name and the two file names.
 

@@ -142,6 +142,22 @@ FAMILIES: dict[str, Callable[..., Columns]] = {
 """Family name to the function computing its columns; every family by default."""
 
 
+def costes_scale(image: np.ndarray) -> int:
+    """The grid Costes' thresholds are searched on: the largest value of the image's pixel type.
+
+    Parameters
+    ----------
+    image : ndarray
+        In its own pixel type.
+
+    Returns
+    -------
+    int
+        255 for 8-bit, 65535 for 16-bit and for floating point.
+    """
+    return int(np.iinfo(image.dtype if image.dtype.kind == "u" else np.uint16).max)
+
+
 @cache
 def family_columns(family: str, stains: tuple[str, ...]) -> tuple[str, ...]:
     """The column names of a family for these stains, in order.
@@ -178,12 +194,12 @@ def family_features(
     family : str
         A key of :data:`FAMILIES`.
     labels : ndarray of int, shape (rows, cols)
-        Objects 1..n (gaps allowed), 0 = background; at least one object.
+        Objects 1..n (gaps allowed), 0 = background; without objects, every
+        column is empty.
     stains : mapping
         Stain name to its image on 0..1 (:func:`analysis.steps.features.to_unit`).
     scales : mapping
-        Stain name to the largest value its pixel type holds (255 for
-        8-bit): Costes' thresholds are searched on that grid.
+        Stain name to its :func:`costes_scale`.
 
     Returns
     -------

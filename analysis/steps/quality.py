@@ -150,8 +150,8 @@ def flag_fields(image: pd.DataFrame, nuclei_stain: str) -> pd.DataFrame:
         slope = image[slope_column]
         limit = slope.median() - BLUR_DEVIATIONS * 1.4826 * (slope - slope.median()).abs().median()
         flags["blurred"] = slope < limit
-        reasons.append([f"power spectrum slope {value:.2f} < {limit:.2f}" for value in slope])
-        reasons[-1] = np.where(flags.blurred, reasons[-1], "")
+        words = [f"power spectrum slope {value:.2f} < {limit:.2f}" for value in slope]
+        reasons.append(np.where(flags.blurred, words, ""))
     for column in [c for c in image if c.startswith("ImageQuality_PercentMaximal_")]:
         saturated = image[column] > SATURATED_PERCENT
         flags["saturated"] |= saturated
