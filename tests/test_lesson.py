@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from analysis import lesson
 from analysis.io import images, registry
 from analysis.models import predict, stardist_model
+from analysis.models.store import STORE_ENV
 from analysis.site import documents, kernels, pages
 from analysis.site.notebook import split_options
 
@@ -310,8 +312,11 @@ def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
 
     Notebooks have their outputs removed; each handout's empty answer
     cells run too. Two kernels run side by side, each with one thread per
-    pool, as the renderer runs them; each result, keyed by the file name,
-    is the executed notebook and the error it raised (None).
+    pool, as the renderer runs them, and with the render's prediction
+    store: the package's calls reuse what the render predicted, while the
+    visible ``predict_instances`` calls run the network. Each result,
+    keyed by the file name, is the executed notebook and the error it
+    raised (None).
     """
     from nbclient import NotebookClient
 
@@ -337,8 +342,14 @@ def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
     with pytest.MonkeyPatch.context() as patch:
         for name in kernels.THREAD_VARIABLES:
             patch.setenv(name, "1")
+        store = lesson_site.parent / "cache" / "predictions"
+        predicted = sorted(store.iterdir())
+        patch.setenv(STORE_ENV, str(store))
         with ThreadPoolExecutor(max_workers=2) as pool:
-            return dict(zip(names, pool.map(run, names), strict=True))
+            runs = dict(zip(names, pool.map(run, names), strict=True))
+    # Every prediction the learners' package calls asked for was one the render made.
+    assert sorted(store.iterdir()) == predicted
+    return runs
 
 
 @pytest.mark.slow
@@ -430,10 +441,10 @@ def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, t
         "--actin-channel",
         "2",
     ]
-    # The episodes do not depend on the parameters: their results come from the lesson's cache.
-    result = run_cli(
-        "report", "--out", site, *naming, env={lesson.CACHE_ENV: str(lesson_site.parent / "cache")}
-    )
+    # The episodes do not depend on the parameters: their results come from a copy of the
+    # lesson's cache (the page rendered anew replaces its entry there).
+    cache = shutil.copytree(lesson_site.parent / "cache", tmp_path / "cache")
+    result = run_cli("report", "--out", site, *naming, env={lesson.CACHE_ENV: str(cache)})
     assert result.returncode == 0, result.stderr
     assert "executed: 05-your-images;" in result.stderr
     html = without_search_index((site / "report" / "05-your-images.html").read_text())
