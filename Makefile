@@ -27,9 +27,14 @@ $(CFF):
 report: $(STAMP)
 	$(VENV)/bin/python -m analysis report
 
+# Tests run in TEST_WORKERS processes (pytest-xdist), each test file in one of
+# them, so that a file's shared fixtures are computed once.
+TEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 # Lint, format check and the import-linter layer contracts first, then every test.
 test: lint
-	$(VENV)/bin/python -m pytest
+	$(PYTEST)
 
 lint: $(STAMP) $(CFF)
 	$(VENV)/bin/ruff check .
@@ -41,4 +46,4 @@ lint: $(STAMP) $(CFF)
 # not the tests marked slow (the network on all fields, renders, the browser,
 # dask clusters, training, the install).
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"

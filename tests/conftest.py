@@ -9,6 +9,7 @@ checkout appeared, changed or vanished.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -206,12 +207,24 @@ def assert_clean_failure(result: subprocess.CompletedProcess, names: str, out: P
 
 @pytest.fixture(scope="session")
 def lesson_site(tmp_path_factory) -> Path:
-    """The lesson rendered from scratch into a temporary folder (its cache too)."""
+    """The lesson rendered from scratch into a temporary folder (its cache too).
+
+    Rendered once per run: with several pytest-xdist workers, the first that
+    needs it renders into the folder the workers share, and the others wait
+    for it under a lock, then read it. Tests only read the site and its cache.
+    """
     from analysis import lesson
 
-    folder = tmp_path_factory.mktemp("lesson")
-    result = run_cli("report", "--out", folder / "site", env={lesson.CACHE_ENV: str(folder / "cache")})
-    assert result.returncode == 0, result.stderr
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # each worker's folder lies in the run's
+    folder = root / "lesson"
+    with open(root / "lesson.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "site").is_dir():  # a failed render writes no site
+            env = {lesson.CACHE_ENV: str(folder / "cache")}
+            result = run_cli("report", "--out", folder / "site", env=env)
+            assert result.returncode == 0, result.stderr
     return folder / "site"
 
 
