@@ -1,4 +1,6 @@
-"""The measure command on dask.distributed: real processes, all on localhost."""
+"""The measure command: its runs on dask.distributed (real processes on localhost, marked slow)
+and its option checks, in-process.
+"""
 
 import os
 import shutil
@@ -9,12 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import assert_clean_failure, interrupt_cli, run_cli
+from conftest import assert_clean_failure, interrupt_cli, run_cli, run_here
 
 from analysis.batch import per_field, screen
 from analysis.io import registry
-
-pytestmark = pytest.mark.slow
 
 CELLPROFILER = Path(__file__).parent / "data" / "cellprofiler"
 #: The features that miss the target against CellProfiler 4.2.8, each for a known reason (README).
@@ -56,6 +56,7 @@ def profiled(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_the_tables_hold_every_field_and_link_the_objects(one_worker):
     tables = screen.read_tables(one_worker)
     image = tables["Image"]
@@ -83,6 +84,7 @@ def test_the_tables_hold_every_field_and_link_the_objects(one_worker):
     assert pd.read_csv(one_worker / "manifest.csv").status.eq("computed").all()
 
 
+@pytest.mark.slow
 def test_count_writes_the_nuclei_table_measure_writes(one_worker, tmp_path):
     out = tmp_path / "counts.csv"
     assert run_cli("count", "--method", "stardist-li", "--out", out).returncode == 0
@@ -96,6 +98,7 @@ def test_count_writes_the_nuclei_table_measure_writes(one_worker, tmp_path):
     pd.testing.assert_frame_equal(objects, tables["Nuclei"], check_dtype=False, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_tables(one_worker, tmp_path):
     out = tmp_path / "two"
     measured(out, "--workers", "2", "--features", "basic")
@@ -109,12 +112,14 @@ def scheduler_and_workers(tmp_path):
         yield address
 
 
+@pytest.mark.slow
 def test_a_running_scheduler_gives_the_same_tables(one_worker, scheduler_and_workers, tmp_path):
     out = tmp_path / "remote"
     measured(out, "--scheduler", scheduler_and_workers, "--features", "basic")
     assert_same_tables(one_worker, out)
 
 
+@pytest.mark.slow
 def test_a_worker_that_does_not_stop_is_killed(tmp_path, monkeypatch):
     monkeypatch.setattr(screen, "STOP_TIMEOUT_S", 1)
     rescued = threading.Event()
@@ -187,6 +192,7 @@ def own_copy(pairs, folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
     images = ["--images", own_copy(pairs[:6], tmp_path / "in"), "--features", "basic"]  # well A24
     out = tmp_path / "resumed"
@@ -218,6 +224,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
         pd.testing.assert_frame_equal(resumed[table], whole[table], check_exact=True)
 
 
+@pytest.mark.slow
 def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path):
     folder = own_copy(pairs[:5], tmp_path / "in")  # A24 fields 1 to 5; the fourth breaks
     broken = folder / pairs[3].actin.name.replace("AS_09125", "OWN")
@@ -242,6 +249,7 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
     assert broken.name in page
 
 
+@pytest.mark.slow
 # pycytominer sets a pandas option that pandas 3 deprecates; that is its own affair.
 def test_the_default_tables_hold_cellprofilers_families(profiled, one_worker):
     tables, basic = screen.read_tables(profiled), screen.read_tables(one_worker)
@@ -266,6 +274,7 @@ def test_the_default_tables_hold_cellprofilers_families(profiled, one_worker):
     assert (profiled / "qc.html").is_file()
 
 
+@pytest.mark.slow
 def test_the_features_agree_with_cellprofiler_on_the_same_objects(profiled):
     from analysis.steps.agreement import feature_agreement
 
@@ -295,6 +304,7 @@ def test_the_features_agree_with_cellprofiler_on_the_same_objects(profiled):
     assert image.meets.all(), image[~image.meets]
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The 'mode.copy_on_write' option is deprecated")
 # scikit-learn's scaler divides a feature without spread over the wells by 0, then keeps it at 0.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")
@@ -341,6 +351,7 @@ def test_pycytominer_makes_well_profiles_of_the_output(profiled):
     assert len(selected) == 12
 
 
+@pytest.mark.slow
 def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
     folder = registry.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
     out = tmp_path / "screen"
@@ -360,6 +371,7 @@ def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
     assert 0 < image.Math_MitoticIndex_PH3 < 0.15
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler(tmp_path):
     out = tmp_path / "screen"
     timeout = {"DASK_ANALYSIS__CONNECT_TIMEOUT": "1s"}  # dask's configuration, read from the environment
@@ -371,7 +383,7 @@ def test_an_unreachable_scheduler(tmp_path):
 def test_an_output_that_is_a_file(tmp_path):
     out = tmp_path / "screen"
     out.write_text("a file")
-    result = run_cli("measure", "--out", out)
+    result = run_here("measure", "--out", out)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"error: {out}: is a file, not a folder"]
     assert out.read_text() == "a file"
@@ -388,5 +400,5 @@ def test_an_output_that_is_a_file(tmp_path):
 )
 def test_bad_stain_options(tmp_path, options, culprit):
     out = tmp_path / "screen"
-    result = run_cli("measure", *options, "--out", out)
+    result = run_here("measure", *options, "--out", out)
     assert_clean_failure(result, culprit, out)
