@@ -99,7 +99,8 @@ def run_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
     Standard output and error are captured and the environment's changes
     undone afterwards, and so are the signal handlers ``main`` installs.
-    For what a child process is not needed for: bad input, option checks.
+    For what a child process is not needed for: bad input, option checks,
+    runs whose tables are compared with each other.
     """
     from analysis.cli.main import main
 

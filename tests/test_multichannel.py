@@ -114,7 +114,7 @@ def test_count_and_validate_give_the_numbers_of_separate_files(two_fields, tmp_p
             if truth:
                 options = [*options, "--truth", two_fields[truth[kind]]]
             out = tmp_path / f"{command}-{kind}.csv"
-            result = run_cli(command, *options, *extra, "--out", out)
+            result = run_here(command, *options, *extra, "--out", out)
             assert result.returncode == 0, result.stderr
             tables[kind] = pd.read_csv(out)
         assert len(tables["ome"]) == rows  # two fields, one row per method
