@@ -127,6 +127,14 @@ def run_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
     )
 
 
+def measured(out: Path, *options) -> subprocess.CompletedProcess:
+    """Run ``measure`` into ``out`` in a child process; it must succeed."""
+    result = run_cli("measure", "--out", out, *options)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().startswith("measured "), result.stderr
+    return result
+
+
 def sparse_field(nuclei=2, size=256):
     """A few bright discs 13 px wide on a large field of Gaussian noise, and where the discs are."""
     rng = np.random.default_rng(0)

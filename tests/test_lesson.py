@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import run_cli, run_here
 from pypdf import PdfReader
 
 from analysis import lesson
@@ -454,7 +454,7 @@ def test_the_lesson_renders_for_other_images_without_ground_truth(lesson_site, t
     assert counts.image.tolist() == ["D03 f1"]
     # The same count as the command line's, method for method.
     out = tmp_path / "counts.csv"
-    assert run_cli("count", *naming, "--method", "stardist-li", "--out", out).returncode == 0
+    assert run_here("count", *naming, "--method", "stardist-li", "--out", out).returncode == 0
     assert counts.n_nuclei.item() == pd.read_csv(out).n_nuclei.item()
     # The lesson's own render shows BBBC008, scored against its masks.
     own = without_search_index((lesson_site / "report" / "05-your-images.html").read_text())
