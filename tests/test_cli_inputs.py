@@ -236,14 +236,13 @@ def test_validate_images_without_known_masks(tmp_path):
     assert "no mask of this name in data/manifest.csv (own masks: --truth)" in result.stderr
 
 
-def test_report_out_that_is_a_file(tmp_path):
-    out = tmp_path / "site"
+@pytest.mark.parametrize("command", ["report", "measure"])
+def test_an_output_folder_that_is_a_file(tmp_path, command):
+    out = tmp_path / "out"
     out.write_text("a file")
-    result = run_here("report", "--out", out)
-    lines = result.stderr.strip().splitlines()
+    result = run_here(command, "--out", out)
     assert result.returncode == 1
-    assert len(lines) == 1
-    assert "is a file" in lines[0]
+    assert result.stderr.strip().splitlines() == [f"error: {out}: is a file, not a folder"]
     assert out.read_text() == "a file"
 
 

@@ -157,15 +157,6 @@ def test_an_unreachable_scheduler(tmp_path):
     assert "cannot reach the dask scheduler" in result.stderr
 
 
-def test_an_output_that_is_a_file(tmp_path):
-    out = tmp_path / "screen"
-    out.write_text("a file")
-    result = run_here("measure", "--out", out)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [f"error: {out}: is a file, not a folder"]
-    assert out.read_text() == "a file"
-
-
 @pytest.mark.parametrize(
     ("options", "culprit"),
     [
