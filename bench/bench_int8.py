@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from skimage.transform import rescale
 
 from analysis.batch.serial import validate_segmentation
 from analysis.io import images, registry
@@ -50,12 +49,10 @@ def network_inputs(model: stardist_model.LoadedModel, fields: list[np.ndarray]) 
     2, then the U-Net's three halvings); the entropy and percentile
     calibrations pool the activations of all inputs, so these must agree.
     """
-    resampled = []
-    for field in fields:
-        factor = predict.scale_for(model, field)[1]
-        if factor != 1:
-            field = rescale(field.astype(np.float32), factor, anti_aliasing=factor < 1)
-        resampled.append(predict.normalise_for_network(field))
+    resampled = [
+        predict.normalise_for_network(predict.resample(field, predict.scale_for(model, field)[1]))
+        for field in fields
+    ]
     rows, cols = (min(sides) // 16 * 16 for sides in zip(*(image.shape for image in resampled), strict=True))
     return [image[np.newaxis, :rows, :cols, np.newaxis] for image in resampled]
 

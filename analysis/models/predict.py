@@ -124,11 +124,28 @@ def predict_labels(
     return labels, centres
 
 
+def resample(image: np.ndarray, scale: float) -> np.ndarray:
+    """An image resampled by ``scale`` as :func:`predict_labels` resamples it.
+
+    Parameters
+    ----------
+    image : ndarray, shape (rows, cols)
+    scale : float
+        Resampling factor; 1 returns ``image`` itself.
+
+    Returns
+    -------
+    ndarray
+        Bilinear, smoothed first when shrinking; float32 unless ``scale`` is 1.
+    """
+    return image if scale == 1 else rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
+
+
 def _predict(
     model: LoadedModel, image: np.ndarray, scale: float, tile_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`predict_labels` without the memory of recent predictions."""
-    resampled = image if scale == 1 else rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
+    resampled = resample(image, scale)
     tiles = n_tiles(resampled.shape, tile_size)
     labels, details = model.model.predict_instances(
         normalise_for_network(resampled), n_tiles=tiles if tiles != (1, 1) else None, verbose=False
