@@ -25,6 +25,7 @@ Needs the ``train`` extra (``onnx``).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import tempfile
@@ -45,15 +46,18 @@ OUTPUT_LAYERS = ["functional_1/dist_1/BiasAdd", "Conv__368"]
 def network_inputs(model: stardist_model.LoadedModel, fields: list[np.ndarray]) -> list[np.ndarray]:
     """Each field as the network receives it: at the model's scale, normalised, all cut to one shape.
 
-    The shape is the smallest field's, cut to a multiple of 16 (output grid
-    2, then the U-Net's three halvings); the entropy and percentile
-    calibrations pool the activations of all inputs, so these must agree.
+    The shape is the smallest field's, cut to sides the network takes
+    (``div_by``); the entropy and percentile calibrations pool the
+    activations of all inputs, so these must agree.
     """
     resampled = [
         predict.normalise_for_network(predict.resample(field, predict.scale_for(model, field)[1]))
         for field in fields
     ]
-    rows, cols = (min(sides) // 16 * 16 for sides in zip(*(image.shape for image in resampled), strict=True))
+    step = model.model.div_by
+    rows, cols = (
+        min(sides) // step * step for sides in zip(*(image.shape for image in resampled), strict=True)
+    )
     return [image[np.newaxis, :rows, :cols, np.newaxis] for image in resampled]
 
 
@@ -103,10 +107,7 @@ def quantized_copies(folder: Path, calibration: list[np.ndarray], scratch: Path)
 
 def network_times(folders: dict[str, Path], fields: list[np.ndarray], rounds: int, threads: int) -> dict:
     """Median seconds per network call of each folder's ``model.onnx``, the calls interleaved."""
-    sessions = {
-        name: onnx_stardist._session(folder / onnx_stardist.ONNX_FILE, threads)
-        for name, folder in folders.items()
-    }
+    sessions = {name: onnx_stardist.OnnxStarDist(folder, threads).session for name, folder in folders.items()}
     inputs = [predict.normalise_for_network(field)[np.newaxis, ..., np.newaxis] for field in fields]
     times = {name: [] for name in sessions}
     for session in sessions.values():
@@ -142,8 +143,11 @@ def main() -> None:
     pairs = registry.dataset_pairs()
     fields = [images.load_pair(pair)[0] for pair in pairs]
     float_model = stardist_model.load_model(threads=args.threads)
+    training = json.loads((stardist_model.PROJECT_MODEL / "training.json").read_text())
     fitted = [
-        field for pair, field in zip(pairs, fields, strict=True) if pair.well == "A24" and pair.field <= 5
+        field
+        for pair, field in zip(pairs, fields, strict=True)
+        if pair.well == training["train_well"] and pair.field in training["fit_fields"]
     ]
     with tempfile.TemporaryDirectory(prefix="int8-") as scratch:
         folders = {
