@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import signal
 
 import nbformat
@@ -44,6 +45,13 @@ def render_mini(folder):
 @pytest.fixture(scope="module")
 def mini_site(tmp_path_factory):
     return render_mini(tmp_path_factory.mktemp("mini"))
+
+
+def rendered_copy(mini_site, folder):
+    """The module's rendered mini project, its outputs and its cache, copied into ``folder``."""
+    root, _ = mini_site
+    shutil.copytree(root.parent, folder, dirs_exist_ok=True)
+    return folder / root.name, folder / "out"
 
 
 def test_site_pages_navbar_and_links(mini_site):
@@ -159,8 +167,8 @@ def test_one_pdf_of_all_pages_on_a4(mini_site):
     assert "Figure 1" in text
 
 
-def test_second_render_reuses_the_cache_and_a_change_executes(tmp_path, cache_env):
-    root, out = render_mini(tmp_path)
+def test_second_render_reuses_the_cache_and_a_change_executes(mini_site, tmp_path, cache_env):
+    root, out = rendered_copy(mini_site, tmp_path)
     again = run_cli("report", "--project", root, "--out", out, env=cache_env)
     assert again.returncode == 0
     assert "executed: none; from cache: page; outputs already up to date" in again.stderr
@@ -208,8 +216,8 @@ def test_an_input_error_in_a_cell_is_one_line(tmp_path, cache_env):
 
 
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupted_render_keeps_the_previous_outputs(tmp_path, sig, status):
-    root, out = render_mini(tmp_path)
+def test_interrupted_render_keeps_the_previous_outputs(mini_site, tmp_path, sig, status):
+    root, out = rendered_copy(mini_site, tmp_path)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     page = root / "site" / "page.qmd"
     started = root / "site" / "started"  # the kernel runs in the page's folder
