@@ -49,9 +49,9 @@ def mini_site(tmp_path_factory):
 
 def rendered_copy(mini_site, folder):
     """The module's rendered mini project, its outputs and its cache, copied into ``folder``."""
-    root, _ = mini_site
+    root, out = mini_site
     shutil.copytree(root.parent, folder, dirs_exist_ok=True)
-    return folder / root.name, folder / "out"
+    return folder / root.name, folder / out.name
 
 
 def test_site_pages_navbar_and_links(mini_site):
