@@ -17,7 +17,6 @@ CELLPROFILER = Path(__file__).parent / "data" / "cellprofiler"
 #: The features that miss the target against CellProfiler 4.2.8, each for a known reason (README).
 CELLPROFILER_QUIRKS = {
     "AreaShape_Orientation": "an axis at +90 and -90 degrees is one axis; round objects have none",
-    "RadialDistribution_": "an object's centre among tied points: SciPy's unstable sort in CellProfiler",
     "Correlation_RWC_": "CellProfiler ranks the pixels of all objects together, not of each object",
     "Correlation_Costes_": "CellProfiler finds one threshold for all objects, not one per object",
 }
@@ -155,7 +154,7 @@ def test_the_features_agree_with_cellprofiler_on_the_same_objects(profiled):
     assert unexplained == []
     assert all(any(f.startswith(quirk) for f in missed) for quirk in CELLPROFILER_QUIRKS)
     print("share of features with r >= 0.99 and median difference <= 1 %:", summary)
-    assert min(summary.values()) >= 0.9
+    assert min(summary.values()) >= 0.95
     image = feature_agreement(
         tables["Image"], pd.read_csv(CELLPROFILER / "Image.csv.gz"), keys=["ImageNumber"]
     )
