@@ -16,7 +16,9 @@ and one from CellProfiler line up column by column:
   rings (``RadialDistribution_FracAtD_DNA_1of4``), around the centre
   CellProfiler chooses (:func:`cellprofiler_centres`);
 - ``Correlation``: MeasureColocalization of every pair of stains, in their
-  order (``Correlation_Correlation_DNA_Actin``).
+  order (``Correlation_Correlation_DNA_Actin``); its RWC and Costes
+  coefficients as CellProfiler computes them, over the whole image
+  (:mod:`analysis.steps.colocalization`).
 
 Texture and Feret diameters run on cp_measure's numba code, which gives the
 numbers of its numpy code more than ten times faster; intensity quartiles use
@@ -33,6 +35,8 @@ from itertools import combinations
 import numpy as np
 from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential
+
+from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
 
 TEXTURE_SCALE = 3
 """Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
@@ -163,14 +167,15 @@ def _correlation(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: M
         columns[f"Correlation_Slope_{ab}"] = pearson["Correlation_Slope"]
         overlap = _pair("overlap")(*pair)
         columns[f"Correlation_Overlap_{ab}"] = overlap["Correlation_Overlap"]
-        for kind, values in (
-            ("K", overlap),
-            ("Manders", _pair("manders_fold")(*pair)),
-            ("RWC", _pair("rwc")(*pair)),
-            ("Costes", _pair("costes")(*pair, scale_max=max(scales[first], scales[second]))),
-        ):
+        for kind, values in (("K", overlap), ("Manders", _pair("manders_fold")(*pair))):
             columns[f"Correlation_{kind}_{ab}"] = values[f"Correlation_{kind}_1"]
             columns[f"Correlation_{kind}_{ba}"] = values[f"Correlation_{kind}_2"]
+        scale = max(scales[first], scales[second])
+        for kind, (one, two) in (
+            ("RWC", rank_weighted_colocalization(*pair)),
+            ("Costes", costes_colocalization(*pair, scale)),
+        ):
+            columns[f"Correlation_{kind}_{ab}"], columns[f"Correlation_{kind}_{ba}"] = one, two
     return columns
 
 

@@ -1,0 +1,78 @@
+"""RWC and Costes as CellProfiler computes them: over the pixels of all objects, over the whole image."""
+
+import numpy as np
+import pytest
+from cp_measure.core.measurecolocalization import bisection_costes, get_correlation_rwc
+from skimage.draw import disk
+
+from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
+
+
+def test_rwc_ranks_the_pixels_of_all_objects_together():
+    # Two objects of two pixels. Over the four pixels the ranks are 0..3 in the first stain
+    # and 3..0 in the second, so R = 4 and the weights are 1/4, 3/4, 3/4, 1/4.
+    labels = np.array([[1, 1, 2, 2]])
+    first = np.array([[0.2, 0.4, 0.6, 0.8]])
+    second = first[:, ::-1]
+    one, two = rank_weighted_colocalization(first, second, labels)
+    np.testing.assert_allclose(one, [(0.2 / 4 + 0.4 * 3 / 4) / 0.6, (0.6 * 3 / 4 + 0.8 / 4) / 1.4])
+    np.testing.assert_allclose(two, [(0.8 / 4 + 0.6 * 3 / 4) / 1.4, (0.4 * 3 / 4 + 0.2 / 4) / 0.6])
+    # Ranked within each object, as cp_measure ranks them, every weight would be 1/2.
+    np.testing.assert_allclose(get_correlation_rwc(first, second, labels)["Correlation_RWC_1"], [0.5, 0.5])
+
+
+def test_rwc_of_a_stain_with_itself_is_one():
+    labels = np.zeros((40, 40), np.int32)
+    labels[disk((12, 12), 8)] = 1
+    labels[disk((28, 28), 6)] = 2
+    image = np.random.default_rng(0).random(labels.shape)
+    for values in rank_weighted_colocalization(image, image, labels):
+        np.testing.assert_allclose(values, 1)
+
+
+def two_cells(shape=(64, 64)):
+    """Two discs brighter to the right in one stain, and a stain half as bright plus noise; 8-bit steps."""
+    labels = np.zeros(shape, np.int32)
+    labels[disk((20, 20), 10, shape=shape)] = 1
+    labels[disk((44, 44), 12, shape=shape)] = 2
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(0, 1, shape[1])[None, :]
+    first = np.clip(rng.normal(0.2, 0.05, shape) + 0.5 * ramp * (labels > 0), 0, 1)
+    second = np.clip(0.5 * first + rng.normal(0.1, 0.05, shape), 0, 1)
+    return labels, np.round(first * 255) / 255, np.round(second * 255) / 255
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_costes_thresholds_are_the_whole_images(order):
+    labels, *stains = two_cells()
+    first, second = stains[::order]
+    one, two = costes_colocalization(first, second, labels, 255)
+    threshold_one, threshold_two = bisection_costes(None, None, first.ravel(), second.ravel(), 255)
+    assert 0 < threshold_one < 1
+    both = (first > threshold_one) & (second > threshold_two)
+    for number in (1, 2):
+        inside = labels == number
+        expected_one = first[inside & both].sum() / first[inside & (first >= threshold_one)].sum()
+        expected_two = second[inside & both].sum() / second[inside & (second >= threshold_two)].sum()
+        assert (one[number - 1], two[number - 1]) == pytest.approx((expected_one, expected_two))
+    if order == -1:  # pixels on the threshold itself count in the whole, not in the share
+        assert (first[labels == 1] == threshold_one).sum() > 0
+
+
+def test_costes_without_a_threshold_is_undefined_for_every_object():
+    labels, first, _ = two_cells()
+    # A second stain constant over the image: no regression line, no threshold.
+    with pytest.warns(RuntimeWarning, match="Undefined Costes"):
+        one, two = costes_colocalization(first, np.full(first.shape, 0.5), labels, 255)
+    assert len(one) == 2
+    assert np.isnan([*one, *two]).all()
+
+
+def test_no_objects_no_values():
+    empty = np.zeros((8, 8), np.int32)
+    image = np.random.default_rng(1).random(empty.shape)
+    for values in (
+        *rank_weighted_colocalization(image, image, empty),
+        *costes_colocalization(image, image, empty, 255),
+    ):
+        assert values.shape == (0,)
