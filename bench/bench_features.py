@@ -29,12 +29,11 @@ from analysis.steps.quality import image_quality
 
 def _sets(labels, raw, unit):
     scales = {name: costes_scale(image) for name, image in raw.items()}
-    sets = {
-        family: lambda family=family: [
-            family_features(family, objects, unit, scales) for objects in labels.values()
-        ]
-        for family in FAMILIES
-    }
+    def field(family):  # one field's object types share what its images alone decide, as in measure
+        shared = {}
+        return [family_features(family, objects, unit, scales, shared) for objects in labels.values()]
+
+    sets = {family: lambda family=family: field(family) for family in FAMILIES}
     sets[BASIC] = lambda: [object_features(objects, unit) for objects in labels.values()]
     sets["ImageQuality"] = lambda: [image_quality(image, name) for name, image in unit.items()]
     return sets

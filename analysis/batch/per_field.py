@@ -265,6 +265,7 @@ def measure_objects(
     unit: Mapping[str, np.ndarray],
     scales: Mapping[str, int],
     features: Sequence[str],
+    shared: dict | None = None,
 ) -> pd.DataFrame:
     """The chosen features of one object type, one row per object.
 
@@ -278,6 +279,9 @@ def measure_objects(
         Stain name to its :func:`analysis.steps.profiling.costes_scale`.
     features : sequence of str
         Feature sets (:attr:`Settings.features`).
+    shared : dict, optional
+        Kept between the object types of one field
+        (:func:`analysis.steps.profiling.family_features`).
 
     Returns
     -------
@@ -291,7 +295,7 @@ def measure_objects(
     columns = {}
     for family in FAMILIES:
         if family in features:
-            columns |= family_features(family, labels, unit, scales)
+            columns |= family_features(family, labels, unit, scales, shared)
     return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
 
 
@@ -317,9 +321,9 @@ def measure_field(images: FieldImages, settings: Settings, model: LoadedModel | 
     unit = {name: to_unit(image) for name, image in raw.items()}
     scales = {name: costes_scale(image) for name, image in raw.items()}
     metadata = dict(zip(METADATA, (images.plate, images.well, images.site), strict=True))
-    tables = {}
+    tables, shared = {}, {}
     for name, objects in labels.items():
-        table = measure_objects(objects, unit, scales, settings.features)
+        table = measure_objects(objects, unit, scales, settings.features, shared)
         table.insert(0, "ImageNumber", images.image_number)
         for position, (key, value) in enumerate(metadata.items(), start=2):
             table.insert(position, key, value)

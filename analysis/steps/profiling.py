@@ -37,6 +37,7 @@ from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential
 
 from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
+from analysis.steps.granularity import granular_spectrum, granularity
 
 TEXTURE_SCALE = 3
 """Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
@@ -44,6 +45,8 @@ GRAY_LEVELS = 256
 """Grey levels the image is quantised to for texture (CellProfiler's default)."""
 
 Columns = dict[str, np.ndarray]
+Stains = Mapping[str, np.ndarray]
+Scales = Mapping[str, int]
 
 
 @cache
@@ -114,7 +117,7 @@ def _pair(name: str) -> Callable:
     return _functions()[1][name]
 
 
-def _area_shape(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
+def _area_shape(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
     columns = {}
     for part in ("sizeshape", "zernike", "feret"):
         columns |= {
@@ -123,20 +126,15 @@ def _area_shape(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Ma
     return columns
 
 
-def _stain_last(part: str) -> Callable[..., Columns]:
-    """A family whose names take the stain at their end: ``Granularity_1`` -> ``Granularity_1_DNA``."""
-
-    def family(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
-        return {
-            f"{name}_{stain}": value
-            for stain, image in stains.items()
-            for name, value in _measure(part)(labels, image).items()
-        }
-
-    return family
+def _intensity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    return {
+        f"{name}_{stain}": value
+        for stain, image in stains.items()
+        for name, value in _measure("intensity")(labels, image).items()
+    }
 
 
-def _texture(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
+def _texture(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
     columns = {}
     for stain, image in stains.items():
         values = _measure("texture")(labels, image, scale=TEXTURE_SCALE, gray_levels=GRAY_LEVELS)
@@ -146,9 +144,7 @@ def _texture(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mappi
     return columns
 
 
-def _radial_distribution(
-    labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]
-) -> Columns:
+def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
     columns = {}
     for stain, image in stains.items():
         for name, value in _measure("radial_distribution")(labels, image).items():
@@ -157,7 +153,17 @@ def _radial_distribution(
     return columns
 
 
-def _correlation(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: Mapping[str, int]) -> Columns:
+def _granularity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    columns = {}
+    for stain, image in stains.items():
+        key = ("granular_spectrum", stain)
+        if key not in shared:
+            shared[key] = granular_spectrum(image)
+        columns |= {f"{name}_{stain}": value for name, value in granularity(shared[key], labels).items()}
+    return columns
+
+
+def _correlation(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
     columns = {}
     for first, second in combinations(stains, 2):
         pair = (stains[first], stains[second], labels)
@@ -179,15 +185,15 @@ def _correlation(labels: np.ndarray, stains: Mapping[str, np.ndarray], scales: M
     return columns
 
 
-def _any(stains: Mapping[str, np.ndarray]) -> np.ndarray:
+def _any(stains: Stains) -> np.ndarray:
     return next(iter(stains.values()))
 
 
 FAMILIES: dict[str, Callable[..., Columns]] = {
     "AreaShape": _area_shape,
-    "Intensity": _stain_last("intensity"),
+    "Intensity": _intensity,
     "Texture": _texture,
-    "Granularity": _stain_last("granularity"),
+    "Granularity": _granularity,
     "RadialDistribution": _radial_distribution,
     "Correlation": _correlation,
 }
@@ -236,8 +242,9 @@ def family_columns(family: str, stains: tuple[str, ...]) -> tuple[str, ...]:
 def family_features(
     family: str,
     labels: np.ndarray,
-    stains: Mapping[str, np.ndarray],
-    scales: Mapping[str, int],
+    stains: Stains,
+    scales: Scales,
+    shared: dict | None = None,
 ) -> Columns:
     """One feature family of every object, under CellProfiler's column names.
 
@@ -252,6 +259,11 @@ def family_features(
         Stain name to its image on 0..1 (:func:`analysis.steps.features.to_unit`).
     scales : mapping
         Stain name to its :func:`costes_scale`.
+    shared : dict, optional
+        What the stains' images alone decide (each stain's granular
+        spectrum), kept here by the first call that needs it and read by the
+        next: pass one dict for the object types of a field, a new one for
+        the next field. Without it, nothing is kept.
 
     Returns
     -------
@@ -266,5 +278,5 @@ def family_features(
     with warnings.catch_warnings():
         # cp_measure warns for every undefined value; the NaN says it in the table.
         warnings.simplefilter("ignore", RuntimeWarning)
-        columns = FAMILIES[family](contiguous, stains, scales)
+        columns = FAMILIES[family](contiguous, stains, scales, {} if shared is None else shared)
     return {name: np.asarray(value, dtype=np.float64) for name, value in columns.items()}

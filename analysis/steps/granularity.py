@@ -1,0 +1,98 @@
+"""CellProfiler's granularity, each stain's spectrum computed once for every object type.
+
+MeasureGranularity removes a stain's background, then opens the image 16
+times with growing size (erosion, then reconstruction) and reports, per
+object, how much of its mean intensity each opening takes away. Only that
+last step depends on the objects. cp_measure's ``get_granularity`` takes one
+label image, so a field's nuclei, cells and cytoplasm would compute the same
+openings three times; here :func:`granular_spectrum` computes them once per
+stain and :func:`granularity` reads any object type's means from them. The
+steps and settings are CellProfiler's defaults, as cp_measure runs them, and
+the numbers are cp_measure's (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.morphology import dilation, disk, erosion, reconstruction
+
+SUBSAMPLE = 0.25
+"""The image is opened at this fraction of its size."""
+BACKGROUND_SUBSAMPLE = 0.25
+"""The background is estimated at this fraction of the subsampled size."""
+BACKGROUND_RADIUS = 10
+"""Radius of the disc that opens the background away."""
+SPECTRUM_LENGTH = 16
+"""Openings, sizes 1 to 16 (``Granularity_1`` to ``Granularity_16``)."""
+
+
+def _grid(shape: tuple[int, ...], scale: np.ndarray) -> np.ndarray:
+    """Row and column coordinates of a ``shape`` grid, each axis multiplied by its ``scale``."""
+    grid = np.mgrid[0 : shape[0], 0 : shape[1]].astype(float)
+    return grid * np.asarray(scale, dtype=float).reshape(2, 1, 1)
+
+
+def granular_spectrum(image: np.ndarray) -> list[np.ndarray] | None:
+    """A stain's image and its openings by reconstruction, back at the image's size.
+
+    Parameters
+    ----------
+    image : ndarray of float, shape (rows, cols)
+        The stain on 0..1, the whole field.
+
+    Returns
+    -------
+    list of ndarray or None
+        ``image`` itself, then the background-free image opened with discs
+        of radius 1, 2, ... :data:`SPECTRUM_LENGTH` (bilinear, at full
+        size); None if the image is too small to subsample.
+    """
+    full = np.array(image.shape)
+    small = (full * SUBSAMPLE).astype(int)
+    if (small < 2).any():
+        return None
+    pixels = ndi.map_coordinates(image, _grid(tuple(small), [1 / SUBSAMPLE] * 2), order=1)
+    back_shape = small * BACKGROUND_SUBSAMPLE
+    # As CellProfiler's grid np.mgrid[0:back_shape]: ceil(back_shape) points along each axis.
+    back_points = tuple(np.ceil(back_shape).astype(int))
+    back = ndi.map_coordinates(pixels, _grid(back_points, [1 / BACKGROUND_SUBSAMPLE] * 2), order=1)
+    back = dilation(erosion(back, disk(BACKGROUND_RADIUS)), disk(BACKGROUND_RADIUS))
+    back = ndi.map_coordinates(back, _grid(tuple(small), (back_shape - 1) / (small - 1)), order=1)
+    pixels = np.maximum(pixels - back, 0)
+    to_full = _grid(tuple(full), (small - 1) / (full - 1))
+    spectrum, eroded = [image], pixels
+    for _ in range(SPECTRUM_LENGTH):
+        eroded = erosion(eroded, disk(1))
+        opened = reconstruction(eroded, pixels, footprint=disk(1))
+        spectrum.append(ndi.map_coordinates(opened, to_full, order=1))
+    return spectrum
+
+
+def granularity(spectrum: list[np.ndarray] | None, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """``Granularity_1`` .. ``Granularity_16`` of every object, from its stain's spectrum.
+
+    Parameters
+    ----------
+    spectrum : list of ndarray or None
+        :func:`granular_spectrum` of the stain.
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n without gaps, 0 = background.
+
+    Returns
+    -------
+    dict
+        ``Granularity_k`` to one value per object: the share, in percent of
+        the object's mean intensity, that the opening of size ``k`` takes
+        away beyond the opening of size ``k - 1``. NaN without a spectrum.
+    """
+    count = int(labels.max())
+    names = [f"Granularity_{size}" for size in range(1, SPECTRUM_LENGTH + 1)]
+    if spectrum is None:
+        return {name: np.full(count, np.nan) for name in names}
+    flat = labels.ravel()
+    pixels = np.bincount(flat, minlength=count + 1)[1:]
+    means = [np.bincount(flat, weights=image.ravel(), minlength=count + 1)[1:] / pixels for image in spectrum]
+    start = np.maximum(means[0], np.finfo(float).eps)
+    steps = zip(names, means[:-1], means[1:], strict=True)
+    return {name: (before - after) * 100 / start for name, before, after in steps}
