@@ -29,6 +29,7 @@ from analysis.steps.quality import image_quality
 
 def _sets(labels, raw, unit):
     scales = {name: costes_scale(image) for name, image in raw.items()}
+
     def field(family):  # one field's object types share what its images alone decide, as in measure
         shared = {}
         return [family_features(family, objects, unit, scales, shared) for objects in labels.values()]

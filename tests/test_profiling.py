@@ -90,34 +90,6 @@ def test_known_answers_on_two_discs():
     np.testing.assert_allclose(fractions, 1)
 
 
-def squares_with_tied_centres():
-    """25 squares of even side: each has two to four points equally far from its edge."""
-    labels = np.zeros((60, 60), np.int32)
-    for number, (row, col) in enumerate(np.ndindex(5, 5), start=1):
-        side = 4 + (number % 4) * 2
-        labels[12 * row + 1 : 12 * row + 1 + side, 12 * col + 1 : 12 * col + 1 + side] = number
-    return labels
-
-
-def test_centres_break_ties_as_cellprofiler_does():
-    from centrosome.cpmorphology import distance_to_edge
-    from cp_measure.core import measureobjectintensitydistribution as radial
-
-    labels = squares_with_tied_centres()
-    distance = distance_to_edge(labels)
-    index = np.arange(1, 26)
-    centres = np.stack(profiling.cellprofiler_centres(distance, labels, 25), axis=1)
-    # CellProfiler's own call, with the introsort of the NumPy it ships.
-    expected = ndi.maximum_position(distance.astype(np.longdouble), labels, index)
-    np.testing.assert_array_equal(centres, expected)
-    # The ties matter: the first tied point in row order is another for most squares.
-    first = [np.argwhere((labels == n) & (distance == distance[labels == n].max()))[0] for n in index]
-    assert (centres != first).any(axis=1).sum() > 10
-    # cp_measure's rings are drawn around these centres.
-    profiling.family_features("RadialDistribution", labels, {"DNA": distance}, {"DNA": 255})
-    assert radial._maximum_position_of_labels is profiling.cellprofiler_centres
-
-
 def test_a_uniform_object_has_no_texture_and_correlates_with_itself():
     labels = np.zeros((64, 64), np.int32)
     labels[disk((32, 32), 14)] = 1

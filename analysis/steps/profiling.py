@@ -11,10 +11,12 @@ and one from CellProfiler line up column by column:
 - ``Intensity``: MeasureObjectIntensity (``Intensity_MedianIntensity_DNA``);
 - ``Texture``: MeasureTexture at scale 3 with 256 grey levels
   (``Texture_Contrast_DNA_3_00_256``);
-- ``Granularity``: MeasureGranularity, 16 sizes (``Granularity_1_Actin``);
+- ``Granularity``: MeasureGranularity, 16 sizes (``Granularity_1_Actin``),
+  each stain's openings computed once per field (:mod:`analysis.steps.granularity`);
 - ``RadialDistribution``: MeasureObjectIntensityDistribution, 4 scaled
   rings (``RadialDistribution_FracAtD_DNA_1of4``), around the centre
-  CellProfiler chooses (:func:`cellprofiler_centres`);
+  CellProfiler chooses, each object type's rings found once for its stains
+  (:mod:`analysis.steps.radial`);
 - ``Correlation``: MeasureColocalization of every pair of stains, in their
   order (``Correlation_Correlation_DNA_Actin``); its RWC and Costes
   coefficients as CellProfiler computes them, over the whole image
@@ -38,6 +40,7 @@ from skimage.segmentation import relabel_sequential
 
 from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
 from analysis.steps.granularity import granular_spectrum, granularity
+from analysis.steps.radial import object_rings, radial_distribution
 
 TEXTURE_SCALE = 3
 """Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
@@ -54,59 +57,13 @@ def _functions() -> tuple[dict[str, Callable], dict[str, Callable]]:
     """cp_measure's per-object and per-pair functions, imported on first use (numba compiles)."""
     import cp_measure
     from cp_measure.bulk import get_core_measurements, get_correlation_measurements
-    from cp_measure.core import measureobjectintensitydistribution as radial
     from cp_measure.core.measurecolocalization import get_correlation_overlap
 
     cp_measure.set_accelerator("numba")
-    # cp_measure 0.3.0 finds each object's centre with this one function; CellProfiler breaks
-    # its ties otherwise (see cellprofiler_centres). The name is checked so that a cp_measure
-    # without it fails here rather than measuring around other centres.
-    if not hasattr(radial, "_maximum_position_of_labels"):
-        raise ImportError("cp_measure no longer finds centres with _maximum_position_of_labels")
-    radial._maximum_position_of_labels = cellprofiler_centres
     # Labels are made contiguous once per call of family_features, not once per function.
     core = get_core_measurements(legacy=True, sanitize=False)
     pairs = get_correlation_measurements(sanitize=False) | {"overlap": get_correlation_overlap}
     return core, pairs
-
-
-def cellprofiler_centres(
-    distance: np.ndarray, labels: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each object's point farthest from its edge, ties broken as CellProfiler 4.2 breaks them.
-
-    CellProfiler's MeasureObjectIntensityDistribution calls
-    ``scipy.ndimage.maximum_position`` once for all objects. SciPy sorts every
-    pixel's value with NumPy's quicksort, which is not stable, and of an
-    object's tied points keeps the one the sort puts last (SciPy issue
-    25279). CellProfiler 4.2.8 runs NumPy 1.23, whose quicksort is an
-    introsort; NumPy 2 sorts 64-bit floats with vector instructions where the
-    processor has them, but still sorts extended-precision floats with that
-    introsort. Sorting the distances as ``np.longdouble`` therefore orders
-    the ties as CellProfiler does, on any processor: this gives its centre
-    for all 4,936 objects of the 12 BBBC008 fields, where the first tied
-    point in row order (cp_measure's choice) gives it for 3,797.
-
-    Parameters
-    ----------
-    distance : ndarray of float, shape (rows, cols)
-        Each pixel's distance to its object's edge.
-    labels : ndarray of int, shape (rows, cols)
-        Objects 1..count without gaps, 0 = background.
-    count : int
-        The number of objects.
-
-    Returns
-    -------
-    rows, cols : ndarray of int
-        The centre of objects 1..count, in label order.
-    """
-    order = np.argsort(distance.ravel().astype(np.longdouble), kind="quicksort")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    last = np.full(count + 1, -1, dtype=np.intp)
-    np.maximum.at(last, labels.ravel(), rank)
-    return np.unravel_index(order[last[1:]], labels.shape)
 
 
 def _measure(name: str) -> Callable:
@@ -145,9 +102,10 @@ def _texture(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -
 
 
 def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    rings = object_rings(labels)
     columns = {}
     for stain, image in stains.items():
-        for name, value in _measure("radial_distribution")(labels, image).items():
+        for name, value in radial_distribution(rings, image).items():
             family, feature, ring = name.split("_")  # RadialDistribution, FracAtD, 1of4
             columns[f"{family}_{feature}_{stain}_{ring}"] = value
     return columns

@@ -1,0 +1,168 @@
+"""CellProfiler's radial distribution of intensity: each object's rings found once for every stain.
+
+MeasureObjectIntensityDistribution divides each object into 4 rings around
+its centre, scaled to the object (a pixel's ring is its distance from the
+centre over that distance plus its distance to the edge), and each ring into
+8 wedges; it reports per ring the share of the object's intensity
+(``FracAtD``), that share over the ring's share of the pixels
+(``MeanFrac``) and the coefficient of variation of the wedges' mean
+intensities (``RadialCV``).
+
+The rings depend on the objects alone, so :func:`object_rings` finds them
+once per object type and :func:`radial_distribution` measures any stain in
+them; cp_measure's ``get_radial_distribution`` finds them again for every
+stain. The centre is CellProfiler's, ties included
+(:func:`cellprofiler_centres`), and the numbers are CellProfiler's
+(tested against cp_measure's function with that centre, and against
+CellProfiler 4.2.8 on the 12 BBBC008 fields).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from centrosome.cpmorphology import color_labels, distance_to_edge
+from centrosome.propagate import propagate
+
+RINGS = 4
+"""Rings per object, from the centre (1) to the edge (4)."""
+WEDGES = 8
+"""Wedges per ring: which side of the centre in rows and in columns, and which of the two is farther."""
+
+
+def cellprofiler_centres(
+    distance: np.ndarray, labels: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each object's point farthest from its edge, ties broken as CellProfiler 4.2 breaks them.
+
+    CellProfiler's MeasureObjectIntensityDistribution calls
+    ``scipy.ndimage.maximum_position`` once for all objects. SciPy sorts every
+    pixel's value with NumPy's quicksort, which is not stable, and of an
+    object's tied points keeps the one the sort puts last (SciPy issue
+    25279). CellProfiler 4.2.8 runs NumPy 1.23, whose quicksort is an
+    introsort; NumPy 2 sorts 64-bit floats with vector instructions where the
+    processor has them, but still sorts extended-precision floats with that
+    introsort. Sorting the distances as ``np.longdouble`` therefore orders
+    the ties as CellProfiler does, on any processor: this gives its centre
+    for all 4,936 objects of the 12 BBBC008 fields, where the first tied
+    point in row order (cp_measure's choice) gives it for 3,797.
+
+    Parameters
+    ----------
+    distance : ndarray of float, shape (rows, cols)
+        Each pixel's distance to its object's edge.
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..count without gaps, 0 = background.
+    count : int
+        The number of objects.
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        The centre of objects 1..count, in label order.
+    """
+    order = np.argsort(distance.ravel().astype(np.longdouble), kind="quicksort")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    last = np.full(count + 1, -1, dtype=np.intp)
+    np.maximum.at(last, labels.ravel(), rank)
+    return np.unravel_index(order[last[1:]], labels.shape)
+
+
+@dataclass(frozen=True)
+class ObjectRings:
+    """Where each pixel of the objects lies: its object, ring and wedge (:func:`object_rings`)."""
+
+    count: int
+    """Objects 1..count."""
+    inside: np.ndarray
+    """Boolean image: the pixels reached from a centre (every object pixel, in practice)."""
+    objects: np.ndarray
+    """Object index 0..count-1 of each pixel of ``inside``, in row order."""
+    rings: np.ndarray
+    """Ring 0..RINGS-1 of each such pixel (RINGS at the very edge, counted in no ring)."""
+    wedges: np.ndarray
+    """Wedge 0..WEDGES-1 of each such pixel."""
+
+
+def object_rings(labels: np.ndarray) -> ObjectRings:
+    """The rings and wedges of every object, from its centre to its edge.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n without gaps, 0 = background.
+
+    Returns
+    -------
+    ObjectRings
+    """
+    count = int(labels.max())
+    to_edge = distance_to_edge(labels)
+    centre_rows, centre_cols = cellprofiler_centres(to_edge, labels, count)
+    centres = np.zeros(labels.shape, int)
+    centres[centre_rows, centre_cols] = labels[centre_rows, centre_cols]
+    # Touching objects get different colours; each colour is grown from its centres at once.
+    colours = color_labels(labels)
+    from_centre = np.zeros(labels.shape)
+    grown = np.zeros(labels.shape, int)
+    for colour in range(1, colours.max() + 1):
+        mask = colours == colour
+        reached, distance = propagate(np.zeros(labels.shape), centres, mask, 1)
+        from_centre[mask], grown[mask] = distance[mask], reached[mask]
+    inside = grown > 0
+    objects = labels[inside] - 1
+    scaled = from_centre[inside] / (from_centre[inside] + to_edge[inside] + 0.001)
+    rings = np.minimum((scaled * RINGS).astype(int), RINGS)
+    rows, cols = np.nonzero(inside)
+    drow, dcol = rows - centre_rows[objects], cols - centre_cols[objects]
+    wedges = (drow > 0) + 2 * (dcol > 0) + 4 * (np.abs(drow) > np.abs(dcol))
+    return ObjectRings(count, inside, objects, rings, wedges)
+
+
+def _table(index: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Sums of ``values`` by the flat ``index`` into a (rows, cols) table."""
+    return np.bincount(index, weights=values, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def radial_distribution(rings: ObjectRings, image: np.ndarray) -> dict[str, np.ndarray]:
+    """``FracAtD``, ``MeanFrac`` and ``RadialCV`` of each ring of every object, for one stain.
+
+    Parameters
+    ----------
+    rings : ObjectRings
+        :func:`object_rings` of the objects.
+    image : ndarray of float, shape (rows, cols)
+        The stain on 0..1.
+
+    Returns
+    -------
+    dict
+        ``RadialDistribution_FracAtD_1of4`` ... ``RadialDistribution_RadialCV_4of4``
+        (CellProfiler's names without the stain) to one value per object.
+        NaN where the object's intensity is 0.
+    """
+    values = image[rings.inside]
+    ones = np.ones(values.size)
+    shape = (rings.count, RINGS + 1)
+    by_ring = rings.objects * (RINGS + 1) + rings.rings
+    intensity, pixels = _table(by_ring, values, shape), _table(by_ring, ones, shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = intensity / intensity.sum(axis=1, keepdims=True)
+        mean_fraction = fraction / (pixels / pixels.sum(axis=1, keepdims=True) + np.finfo(float).eps)
+        columns = {}
+        for ring in range(RINGS):
+            here = rings.rings == ring
+            by_wedge = rings.objects[here] * WEDGES + rings.wedges[here]
+            wedge_shape = (rings.count, WEDGES)
+            wedge_pixels = _table(by_wedge, ones[here], wedge_shape)
+            empty = wedge_pixels == 0
+            means = np.ma.MaskedArray(_table(by_wedge, values[here], wedge_shape) / wedge_pixels, empty)
+            cv = np.ma.std(means, axis=1) / np.ma.mean(means, axis=1)
+            cv[(~empty).sum(axis=1) == 0] = 0
+            name = f"{ring + 1}of{RINGS}"
+            columns[f"RadialDistribution_FracAtD_{name}"] = fraction[:, ring]
+            columns[f"RadialDistribution_MeanFrac_{name}"] = mean_fraction[:, ring]
+            columns[f"RadialDistribution_RadialCV_{name}"] = np.array(cv)
+    return columns
