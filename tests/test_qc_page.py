@@ -1,7 +1,10 @@
 """The quality-control page of a run: which fields are flagged, and what the page holds."""
 
+import io
 import re
 
+import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import synthetic_run
@@ -42,6 +45,23 @@ def test_too_few_fields_give_no_reference_for_blur(run):
 @pytest.mark.parametrize(("wells", "layout"), [(["A01", "H12"], (8, 12)), (["A01", "I01"], (16, 24))])
 def test_the_plate_is_the_smallest_that_holds_the_wells(wells, layout):
     assert qc_page.plate_layout(pd.Series(wells)) == layout
+
+
+@pytest.mark.parametrize("plates", [1, 5, 48])
+def test_a_plate_map_has_no_blank_band_above_or_below_the_plates(plates):
+    per_well = pd.DataFrame(
+        {
+            "Metadata_Plate": [f"P{plate:02d}" for plate in range(plates) for _ in range(2)],
+            "Metadata_Well": ["A24", "L15"] * plates,
+            "Count_Nuclei": np.arange(2 * plates, dtype=float),
+        }
+    )
+    figure = qc_page.plate_maps(per_well, "Count_Nuclei", "n")
+    pixels = matplotlib.image.imread(io.BytesIO(qc_page.png(figure)))
+    drawn = np.flatnonzero((pixels[..., :3] < 0.95).any(axis=(1, 2)))
+    blank = 0.5 * len(pixels) / figure.get_figheight()  # half an inch, in pixels
+    assert drawn[0] < blank
+    assert len(pixels) - drawn[-1] < blank
 
 
 def test_the_page_is_one_file_with_every_section(run):

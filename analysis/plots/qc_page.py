@@ -94,7 +94,10 @@ def plate_maps(per_well: pd.DataFrame, column: str, label: str) -> Figure:
         wells = per_well[per_well.Metadata_Plate == plate]
         for well, value in zip(wells.Metadata_Well, wells[column], strict=True):
             mosaic[top + string.ascii_uppercase.index(well[0]), left + int(well[1:]) - 1] = value
-    figure = Figure(figsize=(min(12, 2.6 * across + 1.4), 1.9 * down + 0.6), layout="constrained")
+    # As tall as the tiles drawn at the width left beside the colour bar: no blank band above or below.
+    width = min(12, 2.6 * across + 1.4)
+    height = (width - 1.4) * mosaic.shape[0] / mosaic.shape[1] + 0.6
+    figure = Figure(figsize=(width, height), layout="constrained")
     ax = figure.subplots()
     shown = np.ma.masked_invalid(np.where(plate_area, mosaic, np.nan))
     colours = ax.imshow(shown, cmap="viridis", interpolation="nearest", aspect="equal")
