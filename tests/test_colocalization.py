@@ -5,7 +5,11 @@ import pytest
 from cp_measure.core.measurecolocalization import bisection_costes, get_correlation_rwc
 from skimage.draw import disk
 
-from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
+from analysis.steps.colocalization import (
+    costes_colocalization,
+    costes_thresholds,
+    rank_weighted_colocalization,
+)
 
 
 def test_rwc_ranks_the_pixels_of_all_objects_together():
@@ -46,8 +50,9 @@ def two_cells(shape=(64, 64)):
 def test_costes_thresholds_are_the_whole_images(order):
     labels, *stains = two_cells()
     first, second = stains[::order]
-    one, two = costes_colocalization(first, second, labels, 255)
     threshold_one, threshold_two = bisection_costes(None, None, first.ravel(), second.ravel(), 255)
+    assert costes_thresholds(first, second, 255) == (threshold_one, threshold_two)
+    one, two = costes_colocalization(first, second, labels, (threshold_one, threshold_two))
     assert 0 < threshold_one < 1
     both = (first > threshold_one) & (second > threshold_two)
     for number in (1, 2):
@@ -63,7 +68,8 @@ def test_costes_without_a_threshold_is_undefined_for_every_object():
     labels, first, _ = two_cells()
     # A second stain constant over the image: no regression line, no threshold.
     with pytest.warns(RuntimeWarning, match="Undefined Costes"):
-        one, two = costes_colocalization(first, np.full(first.shape, 0.5), labels, 255)
+        thresholds = costes_thresholds(first, np.full(first.shape, 0.5), 255)
+    one, two = costes_colocalization(first, np.full(first.shape, 0.5), labels, thresholds)
     assert len(one) == 2
     assert np.isnan([*one, *two]).all()
 
@@ -73,6 +79,6 @@ def test_no_objects_no_values():
     image = np.random.default_rng(1).random(empty.shape)
     for values in (
         *rank_weighted_colocalization(image, image, empty),
-        *costes_colocalization(image, image, empty, 255),
+        *costes_colocalization(image, image, empty, (0.5, 0.5)),
     ):
         assert values.shape == (0,)

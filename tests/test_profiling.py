@@ -209,3 +209,16 @@ def test_costes_searches_the_grid_of_the_pixel_type():
     assert profiling.costes_scale(np.zeros(2, np.uint8)) == 255
     assert profiling.costes_scale(np.zeros(2, np.uint16)) == 65535
     assert profiling.costes_scale(np.zeros(2, np.float32)) == 65535
+
+
+def test_a_field_keeps_each_pairs_costes_thresholds_for_its_next_object_type():
+    labels, images = two_discs()
+    shared = {}
+    scales = dict.fromkeys(images, 255)
+    found = profiling.family_features("Correlation", labels, images, scales, shared)
+    assert list(shared) == [("costes_thresholds", "DNA", "Actin")]
+    # What is kept is what is read: thresholds above every pixel leave no object anything above them.
+    shared[("costes_thresholds", "DNA", "Actin")] = (2.0, 2.0)
+    planted = profiling.family_features("Correlation", labels, images, scales, shared)
+    assert (planted["Correlation_Costes_DNA_Actin"] == 0).all()
+    assert (found["Correlation_Costes_DNA_Actin"] > 0).all()

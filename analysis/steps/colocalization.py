@@ -7,7 +7,8 @@ from each object's pixels alone, as cp_measure does:
   the image together, and weighs each object's pixels by how far apart their
   two ranks are in that common ranking;
 - **Costes** searches one pair of thresholds on the whole image, every pixel
-  of the field, and counts each object's pixels above them.
+  of the field, and counts each object's pixels above them; so the search
+  (:func:`costes_thresholds`) is done once per field and pair of stains.
 
 The functions here follow CellProfiler; the threshold search itself is
 cp_measure's ``bisection_costes`` (CellProfiler's "Faster" search).
@@ -77,8 +78,29 @@ def rank_weighted_colocalization(
     )
 
 
+def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tuple[float, float]:
+    """Costes' thresholds of two whole images, by cp_measure's search (CellProfiler's "Faster").
+
+    Parameters
+    ----------
+    first, second : ndarray of float, shape (rows, cols)
+        The two stains on 0..1, the whole field.
+    scale : int
+        The grid the thresholds are searched on
+        (:func:`analysis.steps.profiling.costes_scale`).
+
+    Returns
+    -------
+    first_threshold, second_threshold : float
+        NaN where the search finds none (cp_measure warns why).
+    """
+    from cp_measure.core.measurecolocalization import bisection_costes
+
+    return bisection_costes(None, None, first.ravel(), second.ravel(), scale)
+
+
 def costes_colocalization(
-    first: np.ndarray, second: np.ndarray, labels: np.ndarray, scale: int
+    first: np.ndarray, second: np.ndarray, labels: np.ndarray, thresholds: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Manders' coefficients of every object above Costes' thresholds of the whole image.
 
@@ -88,9 +110,8 @@ def costes_colocalization(
         The two stains on 0..1, the whole field.
     labels : ndarray of int, shape (rows, cols)
         Objects 1..n without gaps, 0 = background.
-    scale : int
-        The grid the thresholds are searched on
-        (:func:`analysis.steps.profiling.costes_scale`).
+    thresholds : tuple of float
+        :func:`costes_thresholds` of the two images.
 
     Returns
     -------
@@ -98,15 +119,13 @@ def costes_colocalization(
         ``Correlation_Costes_first_second`` and
         ``Correlation_Costes_second_first``: of each object's intensity at or
         above the image's threshold for that stain, the share that lies where
-        both stains are above theirs. NaN for every object where the search
-        finds no threshold (cp_measure warns why).
+        both stains are above theirs. NaN for every object without
+        thresholds.
     """
-    from cp_measure.core.measurecolocalization import bisection_costes
-
     count = int(labels.max())
+    threshold_one, threshold_two = thresholds
     if count == 0:
         return np.zeros(0), np.zeros(0)
-    threshold_one, threshold_two = bisection_costes(None, None, first.ravel(), second.ravel(), scale)
     if not (np.isfinite(threshold_one) and np.isfinite(threshold_two)):
         return np.full(count, np.nan), np.full(count, np.nan)
     inside = labels > 0

@@ -38,7 +38,11 @@ import numpy as np
 from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential
 
-from analysis.steps.colocalization import costes_colocalization, rank_weighted_colocalization
+from analysis.steps.colocalization import (
+    costes_colocalization,
+    costes_thresholds,
+    rank_weighted_colocalization,
+)
 from analysis.steps.granularity import granular_spectrum, granularity
 from analysis.steps.radial import object_rings, radial_distribution
 
@@ -134,10 +138,12 @@ def _correlation(labels: np.ndarray, stains: Stains, scales: Scales, shared: dic
         for kind, values in (("K", overlap), ("Manders", _pair("manders_fold")(*pair))):
             columns[f"Correlation_{kind}_{ab}"] = values[f"Correlation_{kind}_1"]
             columns[f"Correlation_{kind}_{ba}"] = values[f"Correlation_{kind}_2"]
-        scale = max(scales[first], scales[second])
+        key = ("costes_thresholds", first, second)
+        if key not in shared:
+            shared[key] = costes_thresholds(stains[first], stains[second], max(scales[first], scales[second]))
         for kind, (one, two) in (
             ("RWC", rank_weighted_colocalization(*pair)),
-            ("Costes", costes_colocalization(*pair, scale)),
+            ("Costes", costes_colocalization(*pair, shared[key])),
         ):
             columns[f"Correlation_{kind}_{ab}"], columns[f"Correlation_{kind}_{ba}"] = one, two
     return columns
@@ -219,7 +225,7 @@ def family_features(
         Stain name to its :func:`costes_scale`.
     shared : dict, optional
         What the stains' images alone decide (each stain's granular
-        spectrum), kept here by the first call that needs it and read by the
+        spectrum, each pair's Costes thresholds), kept here by the first call that needs it and read by the
         next: pass one dict for the object types of a field, a new one for
         the next field. Without it, nothing is kept.
 
