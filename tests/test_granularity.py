@@ -49,9 +49,12 @@ def test_a_field_keeps_each_stains_spectrum_for_its_next_object_type():
     shared = {}
     first = profiling.family_features("Granularity", objects["Nuclei"], {"DNA": image}, {"DNA": 255}, shared)
     assert list(shared) == [("granular_spectrum", "DNA")]
-    # What is kept is what is read: a flat spectrum, planted, gives no granularity at all.
-    shared[("granular_spectrum", "DNA")] = [image] * (SPECTRUM_LENGTH + 1)
+    # What is kept is what is read: a planted spectrum whose first opening takes everything
+    # away gives 100 % at size 1 and nothing after it.
+    small = shared[("granular_spectrum", "DNA")][1].shape
+    shared[("granular_spectrum", "DNA")] = [image] + [np.zeros(small)] * SPECTRUM_LENGTH
     planted = profiling.family_features("Granularity", objects["Cells"], {"DNA": image}, {"DNA": 255}, shared)
+    np.testing.assert_allclose(planted.pop("Granularity_1_DNA"), 100)
     assert all((values == 0).all() for values in planted.values())
     alone = profiling.family_features("Granularity", objects["Cells"], {"DNA": image}, {"DNA": 255})
     assert any((values != 0).any() for values in alone.values())

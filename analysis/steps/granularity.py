@@ -6,7 +6,8 @@ object, how much of its mean intensity each opening takes away. Only that
 last step depends on the objects. cp_measure's ``get_granularity`` takes one
 label image, so a field's nuclei, cells and cytoplasm would compute the same
 openings three times; here :func:`granular_spectrum` computes them once per
-stain and :func:`granularity` reads any object type's means from them. The
+stain and :func:`granularity` reads any object type's means from them,
+through weights found once per object type (:func:`object_weights`). The
 steps and settings are CellProfiler's defaults, as cp_measure runs them, and
 the numbers are cp_measure's (tested).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy import sparse
 from skimage.morphology import dilation, disk, erosion, reconstruction
 
 SUBSAMPLE = 0.25
@@ -34,7 +36,7 @@ def _grid(shape: tuple[int, ...], scale: np.ndarray) -> np.ndarray:
 
 
 def granular_spectrum(image: np.ndarray) -> list[np.ndarray] | None:
-    """A stain's image and its openings by reconstruction, back at the image's size.
+    """A stain's image and its openings by reconstruction, at the subsampled size.
 
     Parameters
     ----------
@@ -44,9 +46,9 @@ def granular_spectrum(image: np.ndarray) -> list[np.ndarray] | None:
     Returns
     -------
     list of ndarray or None
-        ``image`` itself, then the background-free image opened with discs
-        of radius 1, 2, ... :data:`SPECTRUM_LENGTH` (bilinear, at full
-        size); None if the image is too small to subsample.
+        ``image`` itself, then the subsampled, background-free image opened
+        with discs of radius 1, 2, ... :data:`SPECTRUM_LENGTH`; None if the
+        image is too small to subsample.
     """
     full = np.array(image.shape)
     small = (full * SUBSAMPLE).astype(int)
@@ -60,16 +62,61 @@ def granular_spectrum(image: np.ndarray) -> list[np.ndarray] | None:
     back = dilation(erosion(back, disk(BACKGROUND_RADIUS)), disk(BACKGROUND_RADIUS))
     back = ndi.map_coordinates(back, _grid(tuple(small), (back_shape - 1) / (small - 1)), order=1)
     pixels = np.maximum(pixels - back, 0)
-    to_full = _grid(tuple(full), (small - 1) / (full - 1))
     spectrum, eroded = [image], pixels
     for _ in range(SPECTRUM_LENGTH):
         eroded = erosion(eroded, disk(1))
-        opened = reconstruction(eroded, pixels, footprint=disk(1))
-        spectrum.append(ndi.map_coordinates(opened, to_full, order=1))
+        spectrum.append(reconstruction(eroded, pixels, footprint=disk(1)))
     return spectrum
 
 
-def granularity(spectrum: list[np.ndarray] | None, labels: np.ndarray) -> dict[str, np.ndarray]:
+def _axis(full: int, small: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``full`` points spread over ``small`` ones: each point's two neighbours, the upper's weight."""
+    coordinate = np.arange(full) * ((small - 1) / (full - 1))
+    lower = np.minimum(np.floor(coordinate).astype(int), small - 1)
+    return lower, np.minimum(lower + 1, small - 1), coordinate - lower
+
+
+def object_weights(labels: np.ndarray, small_shape: tuple[int, int]) -> sparse.csr_array:
+    """Each object's mean of a subsampled image brought back to full size, as weights of its pixels.
+
+    CellProfiler brings each opening back to the objects' size by bilinear
+    interpolation and averages it over each object. Both steps are linear,
+    so an object's mean is a weighted sum of the subsampled pixels; the
+    weights depend on the objects alone and serve every stain and opening.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n without gaps, 0 = background.
+    small_shape : tuple of int
+        The subsampled size (an opening's shape).
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (n, small rows * small cols)
+        Row ``k``: the weights whose sum with an opening's pixels is object
+        ``k + 1``'s mean.
+    """
+    count = int(labels.max())
+    rows, cols = np.nonzero(labels)
+    objects = labels[rows, cols] - 1
+    row_low, row_high, row_up = (part[rows] for part in _axis(labels.shape[0], small_shape[0]))
+    col_low, col_high, col_up = (part[cols] for part in _axis(labels.shape[1], small_shape[1]))
+    corners = [
+        (row * small_shape[1] + col, row_weight * col_weight)
+        for row, row_weight in ((row_low, 1 - row_up), (row_high, row_up))
+        for col, col_weight in ((col_low, 1 - col_up), (col_high, col_up))
+    ]
+    where = np.concatenate([index for index, _ in corners])
+    weight = np.concatenate([value for _, value in corners])
+    weight /= np.tile(np.bincount(objects, minlength=count)[objects], 4)
+    shape = (count, small_shape[0] * small_shape[1])
+    return sparse.csr_array((weight, (np.tile(objects, 4), where)), shape=shape)
+
+
+def granularity(
+    spectrum: list[np.ndarray] | None, labels: np.ndarray, weights: sparse.csr_array | None = None
+) -> dict[str, np.ndarray]:
     """``Granularity_1`` .. ``Granularity_16`` of every object, from its stain's spectrum.
 
     Parameters
@@ -78,6 +125,9 @@ def granularity(spectrum: list[np.ndarray] | None, labels: np.ndarray) -> dict[s
         :func:`granular_spectrum` of the stain.
     labels : ndarray of int, shape (rows, cols)
         Objects 1..n without gaps, 0 = background.
+    weights : scipy.sparse.csr_array, optional
+        :func:`object_weights` of ``labels``, if already found (they serve
+        every stain of the field).
 
     Returns
     -------
@@ -90,9 +140,13 @@ def granularity(spectrum: list[np.ndarray] | None, labels: np.ndarray) -> dict[s
     names = [f"Granularity_{size}" for size in range(1, SPECTRUM_LENGTH + 1)]
     if spectrum is None:
         return {name: np.full(count, np.nan) for name in names}
+    image, *openings = spectrum
+    if weights is None:
+        weights = object_weights(labels, openings[0].shape)
     flat = labels.ravel()
     pixels = np.bincount(flat, minlength=count + 1)[1:]
-    means = [np.bincount(flat, weights=image.ravel(), minlength=count + 1)[1:] / pixels for image in spectrum]
+    means = [np.bincount(flat, weights=image.ravel(), minlength=count + 1)[1:] / pixels]
+    means += [weights @ opening.ravel() for opening in openings]
     start = np.maximum(means[0], np.finfo(float).eps)
     steps = zip(names, means[:-1], means[1:], strict=True)
     return {name: (before - after) * 100 / start for name, before, after in steps}

@@ -43,7 +43,7 @@ from analysis.steps.colocalization import (
     costes_thresholds,
     rank_weighted_colocalization,
 )
-from analysis.steps.granularity import granular_spectrum, granularity
+from analysis.steps.granularity import granular_spectrum, granularity, object_weights
 from analysis.steps.radial import object_rings, radial_distribution
 
 TEXTURE_SCALE = 3
@@ -116,12 +116,16 @@ def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, sha
 
 
 def _granularity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    columns = {}
+    columns, weights = {}, None
     for stain, image in stains.items():
         key = ("granular_spectrum", stain)
         if key not in shared:
             shared[key] = granular_spectrum(image)
-        columns |= {f"{name}_{stain}": value for name, value in granularity(shared[key], labels).items()}
+        spectrum = shared[key]
+        if weights is None and spectrum is not None:  # the objects' weights serve every stain
+            weights = object_weights(labels, spectrum[1].shape)
+        values = granularity(spectrum, labels, weights)
+        columns |= {f"{name}_{stain}": value for name, value in values.items()}
     return columns
 
 
