@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from skimage.draw import disk
+from skimage.measure import regionprops_table
 
 from analysis.batch import per_field
 from analysis.steps import cells, features
@@ -56,6 +57,46 @@ def test_intensities_are_on_the_pixel_types_scale():
     assert features.to_unit(np.array([255], np.uint8)).item() == 1
     assert features.to_unit(np.array([65535], np.uint16)).item() == 1
     assert features.to_unit(np.array([0.25], np.float32)).item() == 0.25
+
+
+def test_object_features_are_regionprops_measurements():
+    rng = np.random.default_rng(7)
+    labels = np.zeros((120, 140), np.int32)
+    for number in rng.choice(np.arange(1, 400), size=25, replace=False):  # numbers with gaps
+        row, col = rng.integers(8, 112), rng.integers(8, 132)
+        labels[disk((row, col), rng.integers(2, 9), shape=labels.shape)] = number
+    labels[3, 3:9] = 401  # a line: eccentricity 1, no minor axis
+    labels[116, 136] = 402  # one pixel: no axes at all
+    stains = {"DNA": rng.random(labels.shape), "Actin": rng.random(labels.shape) ** 2}
+    table = features.object_features(labels, stains)
+    props = regionprops_table(
+        labels,
+        intensity_image=np.stack(list(stains.values()), axis=-1),
+        properties=("label", "centroid", "area", "perimeter", "eccentricity", "solidity")
+        + ("axis_major_length", "axis_minor_length", "intensity_mean", "intensity_std", "intensity_max"),
+    )
+    assert table.ObjectNumber.tolist() == props["label"].tolist()
+    assert table.ObjectNumber.dtype == props["label"].dtype
+    expected = {
+        "Location_Center_X": props["centroid-1"],
+        "Location_Center_Y": props["centroid-0"],
+        "AreaShape_Area": props["area"],
+        "AreaShape_Perimeter": props["perimeter"],
+        "AreaShape_Eccentricity": props["eccentricity"],
+        "AreaShape_Solidity": props["solidity"],
+        "AreaShape_MajorAxisLength": props["axis_major_length"],
+        "AreaShape_MinorAxisLength": props["axis_minor_length"],
+    }
+    for index, name in enumerate(stains):
+        expected[f"Intensity_MeanIntensity_{name}"] = props[f"intensity_mean-{index}"]
+        expected[f"Intensity_StdIntensity_{name}"] = props[f"intensity_std-{index}"]
+        expected[f"Intensity_MaxIntensity_{name}"] = props[f"intensity_max-{index}"]
+    for column, values in expected.items():
+        np.testing.assert_allclose(table[column], values, rtol=1e-9, atol=1e-9, err_msg=column)
+    assert table.AreaShape_Eccentricity.iloc[-2:].tolist() == pytest.approx([1, 0])
+    pd.testing.assert_frame_equal(
+        features.object_locations(labels), table[["ObjectNumber", "Location_Center_X", "Location_Center_Y"]]
+    )
 
 
 def test_object_features_of_a_disc_and_a_square():

@@ -2,10 +2,13 @@
 
 Intensities are scaled to 0..1 by the pixel type's range (8-bit by 255,
 16-bit by 65535; floating-point images as they are), as CellProfiler reads
-images. Shape features come from :func:`skimage.measure.regionprops_table`;
-its perimeter (and so ``FormFactor``) is computed differently from
-CellProfiler's, so those two columns are comparable within this package
-only.
+images. Area, perimeter and solidity come from
+:func:`skimage.measure.regionprops_table`; its perimeter (and so
+``FormFactor``) is computed differently from CellProfiler's, so those two
+columns are comparable within this package only. Centres, the second
+moments' axes and eccentricity, and the intensities follow regionprops'
+definitions but are computed for all objects at once (:func:`_moments`),
+where regionprops visits the objects one by one.
 """
 
 from __future__ import annotations
@@ -15,19 +18,8 @@ import pandas as pd
 from skimage.filters import threshold_otsu
 from skimage.measure import regionprops_table
 
-SHAPE = {
-    "area": "AreaShape_Area",
-    "perimeter": "AreaShape_Perimeter",
-    "eccentricity": "AreaShape_Eccentricity",
-    "solidity": "AreaShape_Solidity",
-    "axis_major_length": "AreaShape_MajorAxisLength",
-    "axis_minor_length": "AreaShape_MinorAxisLength",
-}
-INTENSITY = {
-    "intensity_mean": "Intensity_MeanIntensity",
-    "intensity_std": "Intensity_StdIntensity",
-    "intensity_max": "Intensity_MaxIntensity",
-}
+OUTLINE = ("area", "perimeter", "solidity")
+"""What regionprops measures object by object."""
 
 
 def to_unit(image: np.ndarray) -> np.ndarray:
@@ -46,11 +38,59 @@ def to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float64)
 
 
-def _locations(props: dict) -> dict:
+def _moments(labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Each object's number, pixels, centre and second central moments, all objects at once.
+
+    Returns ``label`` (objects present, ascending), ``position`` (each
+    foreground pixel's object index, row order), ``rows``/``cols`` (those
+    pixels), ``area``, ``row``/``col`` (centre) and ``rr``, ``cc``, ``rc``
+    (sums of squared and crossed offsets from the centre).
+    """
+    rows, cols = np.nonzero(labels)
+    label, position = np.unique(labels[rows, cols], return_inverse=True)
+    count = len(label)
+    area = np.bincount(position, minlength=count)
+
+    def per_object(values: np.ndarray) -> np.ndarray:
+        return np.bincount(position, weights=values, minlength=count)
+
+    row, col = per_object(rows) / area, per_object(cols) / area
+    drow, dcol = rows - row[position], cols - col[position]
     return {
-        "ObjectNumber": props["label"],
-        "Location_Center_X": props["centroid-1"],
-        "Location_Center_Y": props["centroid-0"],
+        "label": label,
+        "position": position,
+        "rows": rows,
+        "cols": cols,
+        "area": area,
+        "row": row,
+        "col": col,
+        "rr": per_object(drow * drow),
+        "cc": per_object(dcol * dcol),
+        "rc": per_object(drow * dcol),
+    }
+
+
+def _axes(moments: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Axis lengths and eccentricity of the ellipse of the objects' second moments, as in regionprops."""
+    area = moments["area"]
+    # The inertia tensor [[cc, -rc], [-rc, rr]] / area and its eigenvalues, largest first.
+    mean = (moments["cc"] + moments["rr"]) / (2 * area)
+    spread = np.hypot((moments["cc"] - moments["rr"]) / (2 * area), moments["rc"] / area)
+    large, small = np.clip(mean + spread, 0, None), np.clip(mean - spread, 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eccentricity = np.where(large == 0, 0.0, np.sqrt(1 - small / large))
+    return {
+        "AreaShape_Eccentricity": eccentricity,
+        "AreaShape_MajorAxisLength": 4 * np.sqrt(large),
+        "AreaShape_MinorAxisLength": 4 * np.sqrt(small),
+    }
+
+
+def _locations(moments: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {
+        "ObjectNumber": moments["label"].astype(np.int64),
+        "Location_Center_X": moments["col"],
+        "Location_Center_Y": moments["row"],
     }
 
 
@@ -68,7 +108,7 @@ def object_locations(labels: np.ndarray) -> pd.DataFrame:
         ``ObjectNumber``, ``Location_Center_X`` and ``_Y`` (column and row,
         pixels), one row per object in label order.
     """
-    return pd.DataFrame(_locations(regionprops_table(labels, properties=("label", "centroid"))))
+    return pd.DataFrame(_locations(_moments(labels)))
 
 
 def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -91,23 +131,35 @@ def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.Dat
         ``Intensity_MeanIntensity_``, ``_StdIntensity_``, ``_MaxIntensity_``
         and ``_IntegratedIntensity_`` (the sum).
     """
-    names = list(stains)
-    props = regionprops_table(
-        labels,
-        intensity_image=np.stack([stains[n] for n in names], axis=-1),
-        properties=("label", "centroid", *SHAPE, *INTENSITY),
-    )
-    table = _locations(props)
-    table |= {column: props[prop] for prop, column in SHAPE.items()}
-    perimeter = props["perimeter"]
+    moments = _moments(labels)
+    outline = regionprops_table(labels, properties=("label", *OUTLINE))
+    axes = _axes(moments)
+    table = _locations(moments) | {
+        "AreaShape_Area": outline["area"],
+        "AreaShape_Perimeter": outline["perimeter"],
+        "AreaShape_Eccentricity": axes["AreaShape_Eccentricity"],
+        "AreaShape_Solidity": outline["solidity"],
+        "AreaShape_MajorAxisLength": axes["AreaShape_MajorAxisLength"],
+        "AreaShape_MinorAxisLength": axes["AreaShape_MinorAxisLength"],
+    }
+    perimeter = outline["perimeter"]
     with np.errstate(divide="ignore", invalid="ignore"):
         table["AreaShape_FormFactor"] = np.where(
-            perimeter > 0, 4 * np.pi * props["area"] / perimeter**2, np.nan
+            perimeter > 0, 4 * np.pi * outline["area"] / perimeter**2, np.nan
         )
-    for index, name in enumerate(names):
-        for prop, column in INTENSITY.items():
-            table[f"{column}_{name}"] = props[f"{prop}-{index}"]
-        table[f"Intensity_IntegratedIntensity_{name}"] = props[f"intensity_mean-{index}"] * props["area"]
+    position, area, count = moments["position"], moments["area"], len(moments["label"])
+    for name, image in stains.items():
+        values = image[moments["rows"], moments["cols"]].astype(np.float64)
+        mean = np.bincount(position, weights=values, minlength=count) / area
+        deviation = values - mean[position]
+        brightest = np.full(count, -np.inf)
+        np.maximum.at(brightest, position, values)
+        table[f"Intensity_MeanIntensity_{name}"] = mean
+        table[f"Intensity_StdIntensity_{name}"] = np.sqrt(
+            np.bincount(position, weights=deviation * deviation, minlength=count) / area
+        )
+        table[f"Intensity_MaxIntensity_{name}"] = brightest
+        table[f"Intensity_IntegratedIntensity_{name}"] = mean * outline["area"]
     return pd.DataFrame(table)
 
 
