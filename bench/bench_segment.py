@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from skimage.transform import rescale, resize
+from skimage.transform import resize
 
 from analysis.io import images, registry
 from analysis.models import predict, stardist_model
@@ -92,25 +92,22 @@ def main() -> None:
     fields = [images.load_image(p.nuclei) for p in registry.dataset_pairs()]
     factors = [predict.scale_for(model, field)[1] for field in fields]
     predict.predict_labels(model, fields[0])  # warm-up: graph building, first allocation
-    native, scaled, estimate, resample = [], [], [], []
+    native, scaled, estimate, resampling = [], [], [], []
     for _ in range(3):
         for field, factor in zip(fields, factors, strict=True):
             native.append(_timed(_predicted, model, field))
             scaled.append(_timed(_predicted, model, field, factor))
             estimate.append(_timed(scale.estimate_diameter, field))
-            larger = rescale(field.astype(np.float32), factor, anti_aliasing=factor < 1)
-            labels = np.zeros(larger.shape, np.int32)
+            labels = np.zeros(predict.resample(field, factor).shape, np.int32)
             back = partial(resize, order=0, preserve_range=True, anti_aliasing=False)
-            resample.append(
-                _timed(rescale, field.astype(np.float32), factor) + _timed(back, labels, field.shape)
-            )
+            resampling.append(_timed(predict.resample, field, factor) + _timed(back, labels, field.shape))
     print(f"StarDist inference per 512 x 512 image at its own scale, after warm-up: {_summary(native)}")
     print(
         f"at the model's scale (factors {min(factors):.2f} to {max(factors):.2f}), "
         f"resampling included: {_summary(scaled)}"
     )
     print(f"nucleus-size estimate per image: {_summary(estimate)}")
-    print(f"resampling the image and its labels back: {_summary(resample)}")
+    print(f"resampling the image and its labels back: {_summary(resampling)}")
     if isinstance(model.model, OnnxStarDist):
         steps = pd.DataFrame([_steps(model.model, field) for _ in range(3) for field in fields])
         print(f"one prediction's steps (median {steps.pop('candidates').median():.0f} candidates):")

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 from conftest import project_model_copy
-from skimage.transform import rescale
 
 from analysis.errors import AnalysisError
 from analysis.io import registry
@@ -43,10 +42,7 @@ def test_the_exported_network_finds_the_objects_tensorflow_finds(pairs, onnx_mod
     for pair in pairs:
         _, factor = predict.scale_for(onnx_model, load_image(pair.nuclei))
         for scale in (1.0, factor):
-            image = load_image(pair.nuclei)
-            if scale != 1:  # as predict.predict_labels resamples
-                image = rescale(image.astype(np.float32), scale, anti_aliasing=scale < 1)
-            x = predict.normalise_for_network(image)
+            x = predict.normalise_for_network(predict.resample(load_image(pair.nuclei), scale))
             assert_same_objects(
                 onnx_model.model.predict_instances(x),
                 keras_model.model.predict_instances(x, verbose=False),
