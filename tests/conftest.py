@@ -128,8 +128,8 @@ def run_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
 
 def measured(out: Path, *options) -> subprocess.CompletedProcess:
-    """Run ``measure`` into ``out`` in a child process; it must succeed."""
-    result = run_cli("measure", "--out", out, *options)
+    """Run ``measure`` into ``out``; it must succeed."""
+    result = run_here("measure", "--out", out, *options)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().startswith("measured "), result.stderr
     return result

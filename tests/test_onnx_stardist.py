@@ -1,6 +1,7 @@
 """The exported network: the objects StarDist finds with TensorFlow, whole and in tiles, and its checks."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -103,10 +104,15 @@ def test_thresholds_and_threads(monkeypatch):
 
 
 @pytest.mark.slow
-def test_counting_with_the_exported_network_never_imports_tensorflow(tmp_path):
+def test_counting_with_the_exported_network_never_imports_tensorflow(pairs, tmp_path):
+    folder = tmp_path / "field"  # one field is enough to load and run the network
+    folder.mkdir()
+    for path in (pairs[0].nuclei, pairs[0].actin):
+        shutil.copy(path, folder / path.name)
+    options = ["count", "--images", str(folder), "--out", str(tmp_path / "counts.csv")]
     code = (
         "import sys; from analysis.cli.main import main; "
-        f"status = main(['count', '--out', {str(tmp_path / 'counts.csv')!r}]); "
+        f"status = main({options!r}); "
         "sys.exit(status or 10 * ('tensorflow' in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
