@@ -2,6 +2,8 @@
 
 import shutil
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -270,7 +272,7 @@ def test_terminated_count_writes_nothing(tmp_path, pairs):
 def test_interrupt_while_starting(monkeypatch, capsys, main_here, stop):
     # The parser imports the analysis modules, which takes seconds on a busy
     # machine: an interrupt then ends the run like any other, without a traceback.
-    def importing():
+    def importing(_commands):
         raise stop
 
     monkeypatch.setattr(cli, "build_parser", importing)
@@ -285,7 +287,7 @@ def test_interrupt_while_starting(monkeypatch, capsys, main_here, stop):
 def test_an_interrupt_a_c_extension_replaced_or_returned_over_ends_the_same(monkeypatch, capsys, main_here):
     # StarDist's non-maximum suppression runs Python code: a signal's handler
     # may raise there, and Python reports the result as a SystemError.
-    def suppressing():
+    def suppressing(_commands):
         try:
             raise cli.Terminated
         except cli.Terminated as stop:
@@ -295,7 +297,7 @@ def test_an_interrupt_a_c_extension_replaced_or_returned_over_ends_the_same(monk
     assert main_here(["summary"]) == 143
     assert capsys.readouterr().err == "interrupted\n"
 
-    def replacing():  # what StarDist's suppression does when it sees the signal first
+    def replacing(_commands):  # what StarDist's suppression does when it sees the signal first
         try:
             signal.raise_signal(signal.SIGTERM)
         except KeyboardInterrupt:
@@ -305,7 +307,7 @@ def test_an_interrupt_a_c_extension_replaced_or_returned_over_ends_the_same(monk
     assert main_here(["summary"]) == 143
     assert capsys.readouterr().err == "interrupted\n"
 
-    def failing():
+    def failing(_commands):
         raise SystemError("a fault of its own")
 
     monkeypatch.setattr(cli, "build_parser", failing)
@@ -319,7 +321,7 @@ def test_ctrl_c_is_raised_as_its_own_type(monkeypatch, capsys, main_here):
     # whatever status main returned; main's own subclass does not.
     seen = []
 
-    def starting():
+    def starting(_commands):
         try:
             signal.raise_signal(signal.SIGINT)
         except KeyboardInterrupt as stop:
@@ -458,6 +460,23 @@ def test_bad_numbers_are_one_line(tmp_path, options, problem):
 def test_report_naming_options_need_images(tmp_path):
     site = tmp_path / "site"
     assert_clean_failure(run_here("report", "--nuclei-channel", "0", "--out", site), "--pattern", site)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["report", "--help"], ["fetch", "--help"]])
+def test_a_command_imports_only_what_it_needs(argv):
+    # The parser imports the module of the command that runs, not the others'
+    # (which bring the measurements and the network's runtime with them).
+    code = (
+        "import sys; from analysis.cli.main import main\n"
+        f"try: main({argv!r})\n"
+        "except SystemExit: pass\n"
+        f"print(sorted(m for m in sys.modules if m.removeprefix('analysis.cli.') in {[*cli.COMMANDS]}))\n"
+        "print('analysis.batch.per_field' in sys.modules, 'onnxruntime' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    *_, modules, heavy = result.stdout.splitlines()
+    assert modules == str([f"analysis.cli.{word}" for word in argv[:-1]])
+    assert heavy == "False False"
 
 
 def test_every_option_says_what_it_does():

@@ -18,14 +18,14 @@ from analysis.cli.options import (
 from analysis.methods import METHODS
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser("count", help="segment the nuclei channel and count nuclei per image")
     add_image_options(command)
     command.add_argument("--method", default="stardist", help=f"{', '.join(METHODS)} (default stardist)")
     command.add_argument("--model", help=MODEL_HELP)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser(
-        "export", help="export a model's network to ONNX, so that predicting needs no TensorFlow"
-    )
     command.add_argument("model", nargs="?", default="project", help="project (default) or a model folder")
     command.set_defaults(run=run)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser("fetch", help="verify (and cache) the 24 images and 24 masks")
     command.set_defaults(run=run)
 
 

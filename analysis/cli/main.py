@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Collection
+from importlib import import_module
 
 from analysis.site.errors import SourceError
 
@@ -56,24 +58,50 @@ def _as_option(error: SourceError, args: argparse.Namespace | None) -> str:
     return str(error)
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Each command, named after its module in :mod:`analysis.cli`, with its line in ``--help``.
+COMMANDS = {
+    "fetch": "verify (and cache) the 24 images and 24 masks",
+    "summary": "per-channel intensity statistics as CSV",
+    "count": "segment the nuclei channel and count nuclei per image",
+    "validate": "Dice and IoU against the hand-corrected masks, counts against instances derived from them",
+    "measure": "nuclei, cells and cytoplasm measured per object on dask, as Parquet tables",
+    "train": "train the project's StarDist model on well A24",
+    "export": "export a model's network to ONNX, so that predicting needs no TensorFlow",
+    "report": "execute and render the lesson website, notebooks and PDF",
+}
+
+
+def build_parser(detailed: Collection[str] = tuple(COMMANDS)) -> argparse.ArgumentParser:
     """The command line's parser, one sub-command per module of :mod:`analysis.cli`.
+
+    Parameters
+    ----------
+    detailed : collection of str
+        The commands whose modules are imported (and the analysis modules
+        they need with them) and whose options are added: by default all;
+        :func:`main` names only the command about to run. The others keep
+        their name and line in ``--help``.
 
     Returns
     -------
     argparse.ArgumentParser
     """
-    from analysis.cli import count, export, fetch, measure, report, summary, train, validate
-
     parser = _Parser(
         prog="python -m analysis",
         description="Nuclei and cells in fluorescence images: BBBC008 by default, or your own "
         "folder of images (--images, --pattern).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (fetch, summary, count, validate, measure, train, export, report):
-        command.add_parser(commands)
+    for name, summary in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary)
+        if name in detailed:
+            import_module(f"analysis.cli.{name}").add_arguments(sub)
     return parser
+
+
+def _named(argv: list[str]) -> list[str]:
+    """The command named in ``argv`` (its first word that is not an option), or none."""
+    return [word for word in argv if not word.startswith("-")][:1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     args = None
     try:  # the parser imports the analysis modules: an interrupt may come during that too
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = build_parser(_named(argv)).parse_args(argv)
         args.run(args)
     except SourceError as error:
         print(f"error: {_as_option(error, args)}", file=sys.stderr)

@@ -22,16 +22,14 @@ from analysis.io.pairing import ChannelPath
 QC_FEATURE = "Cells_AreaShape_Area"
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser(
-        "measure", help="nuclei, cells and cytoplasm measured per object on dask, as Parquet tables"
-    )
     add_image_options(command)
     command.add_argument("--out", type=Path, required=True, help="output folder")
     for role in ("nuclei", "actin"):

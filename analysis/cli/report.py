@@ -10,14 +10,14 @@ from analysis.cli.options import add_image_options, image_pairs, refuse_naming_w
 from analysis.errors import AnalysisError
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser("report", help="execute and render the lesson website, notebooks and PDF")
     command.add_argument("--project", type=Path, help="folder of _quarto.yml (default: this project)")
     command.add_argument(
         "--out", type=Path, help="output folder (default: the project's output-dir, _output)"

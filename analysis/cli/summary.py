@@ -8,14 +8,14 @@ from pathlib import Path
 from analysis.cli.options import add_image_options, image_pairs
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser("summary", help="per-channel intensity statistics as CSV")
     add_image_options(command)
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)

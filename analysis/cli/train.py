@@ -9,14 +9,14 @@ from analysis.cli.options import whole
 from analysis.training.train import TrainingSettings
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser("train", help="train the project's StarDist model on well A24")
     command.add_argument(
         "--epochs",
         type=whole,

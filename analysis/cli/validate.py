@@ -20,17 +20,14 @@ from analysis.methods import METHODS
 VALIDATE_METHODS = list(METHODS)
 
 
-def add_parser(commands) -> None:
-    """Add the sub-command.
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """Add the command's options and what runs it to its parser.
 
     Parameters
     ----------
-    commands : argparse._SubParsersAction
+    command : argparse.ArgumentParser
+        The sub-command's parser.
     """
-    command = commands.add_parser(
-        "validate",
-        help="Dice and IoU against the hand-corrected masks, counts against instances derived from them",
-    )
     add_image_options(command)
     command.add_argument(
         "--methods",
