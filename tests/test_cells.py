@@ -99,6 +99,24 @@ def test_object_features_are_regionprops_measurements():
     )
 
 
+def test_convex_areas_are_regionprops_convex_areas():
+    rng = np.random.default_rng(3)
+    labels = np.zeros((90, 120), np.int32)
+    labels[5, 5] = 1  # one pixel
+    labels[10, 3:30] = 2  # a row
+    labels[15:40, 3] = 3  # a column
+    labels[np.arange(20, 35), np.arange(10, 25)] = 4  # a diagonal, corners touching
+    labels[45:60, 5:8] = labels[57:60, 5:25] = 5  # an L
+    labels[disk((70, 30), 12, shape=labels.shape)] = 7  # a ring: its hole is in the hull
+    labels[disk((70, 30), 6, shape=labels.shape)] = 0
+    labels[5:9, 60:64] = labels[20:23, 80:84] = 9  # two parts, one object
+    labels[80:, 100:] = 11  # at the image's corner
+    noise = rng.random((30, 40)) < 0.3  # a ragged one
+    labels[50:80, 70:110][noise] = 12
+    expected = regionprops_table(labels, properties=("label", "area_convex"))["area_convex"]
+    np.testing.assert_array_equal(features.convex_areas(labels), expected)
+
+
 def test_object_features_of_a_disc_and_a_square():
     labels = np.zeros((80, 80), np.int32)
     labels[disk((20, 20), 12)] = 1

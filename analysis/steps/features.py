@@ -2,24 +2,29 @@
 
 Intensities are scaled to 0..1 by the pixel type's range (8-bit by 255,
 16-bit by 65535; floating-point images as they are), as CellProfiler reads
-images. Area, perimeter and solidity come from
+images. Area and perimeter come from
 :func:`skimage.measure.regionprops_table`; its perimeter (and so
 ``FormFactor``) is computed differently from CellProfiler's, so those two
 columns are comparable within this package only. Centres, the second
 moments' axes and eccentricity, and the intensities follow regionprops'
 definitions but are computed for all objects at once (:func:`_moments`),
-where regionprops visits the objects one by one.
+where regionprops visits the objects one by one; solidity divides the area
+by :func:`convex_areas`, regionprops' convex area found with less work.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pandas as pd
+from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
-from skimage.measure import regionprops_table
+from skimage.measure import grid_points_in_poly, regionprops_table
 
-OUTLINE = ("area", "perimeter", "solidity")
+OUTLINE = ("area", "perimeter")
 """What regionprops measures object by object."""
+#: A pixel's four edge midpoints, in doubled coordinates (row, column).
+_EDGES = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int32)
 
 
 def to_unit(image: np.ndarray) -> np.ndarray:
@@ -36,6 +41,45 @@ def to_unit(image: np.ndarray) -> np.ndarray:
     if image.dtype.kind == "u":
         return image.astype(np.float64) / np.iinfo(image.dtype).max
     return image.astype(np.float64)
+
+
+def convex_areas(labels: np.ndarray) -> np.ndarray:
+    """Pixels in each object's convex hull, as regionprops' ``area_convex``.
+
+    The hull is that of the midpoints of the object's outer pixel edges, and
+    a pixel counts when its centre lies inside the hull or on its border,
+    as :func:`skimage.morphology.convex_hull_image` draws it. The edges of a
+    pixel between its row's first and last lie between theirs, so only
+    those two pixels of each row can give corners; the hull is found by
+    OpenCV on exact (doubled) coordinates.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n (gaps allowed), 0 = background.
+
+    Returns
+    -------
+    ndarray of float64
+        One value per object present, in label order.
+    """
+    areas = []
+    for number, box in enumerate(ndi.find_objects(labels), start=1):
+        if box is None:
+            continue
+        mask = labels[box] == number
+        rows = np.flatnonzero(mask.any(axis=1))
+        across = mask[rows]
+        ends = np.concatenate(
+            [
+                np.stack([rows, across.argmax(axis=1)], axis=1),
+                np.stack([rows, mask.shape[1] - 1 - across[:, ::-1].argmax(axis=1)], axis=1),
+            ]
+        )
+        points = (2 * ends.astype(np.int32)[:, np.newaxis, :] + _EDGES).reshape(-1, 2)
+        corners = cv2.convexHull(np.ascontiguousarray(points[:, ::-1]))[:, 0, ::-1] / 2
+        areas.append(np.count_nonzero(grid_points_in_poly(mask.shape, corners, binarize=False)))
+    return np.asarray(areas, dtype=np.float64)
 
 
 def _moments(labels: np.ndarray) -> dict[str, np.ndarray]:
@@ -138,7 +182,7 @@ def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.Dat
         "AreaShape_Area": outline["area"],
         "AreaShape_Perimeter": outline["perimeter"],
         "AreaShape_Eccentricity": axes["AreaShape_Eccentricity"],
-        "AreaShape_Solidity": outline["solidity"],
+        "AreaShape_Solidity": outline["area"] / convex_areas(labels),
         "AreaShape_MajorAxisLength": axes["AreaShape_MajorAxisLength"],
         "AreaShape_MinorAxisLength": axes["AreaShape_MinorAxisLength"],
     }
