@@ -99,7 +99,9 @@ def test_object_features_are_regionprops_measurements():
     )
 
 
-def test_convex_areas_are_regionprops_convex_areas():
+@pytest.fixture
+def awkward():
+    """Objects whose outlines are easy to get wrong, numbered with gaps."""
     rng = np.random.default_rng(3)
     labels = np.zeros((90, 120), np.int32)
     labels[5, 5] = 1  # one pixel
@@ -111,10 +113,16 @@ def test_convex_areas_are_regionprops_convex_areas():
     labels[disk((70, 30), 6, shape=labels.shape)] = 0
     labels[5:9, 60:64] = labels[20:23, 80:84] = 9  # two parts, one object
     labels[80:, 100:] = 11  # at the image's corner
-    noise = rng.random((30, 40)) < 0.3  # a ragged one
-    labels[50:80, 70:110][noise] = 12
-    expected = regionprops_table(labels, properties=("label", "area_convex"))["area_convex"]
-    np.testing.assert_array_equal(features.convex_areas(labels), expected)
+    labels[50:80, 70:110][rng.random((30, 40)) < 0.3] = 12  # ragged
+    labels[40:50, 40:60] = 13  # two objects that touch
+    labels[45:55, 50:70] = 14
+    return labels
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("convex_areas", "area_convex"), ("perimeters", "perimeter")])
+def test_outline_measures_are_regionprops_values(awkward, ours, theirs):
+    expected = regionprops_table(awkward, properties=("label", theirs))[theirs]
+    np.testing.assert_array_equal(getattr(features, ours)(awkward), expected)
 
 
 def test_object_features_of_a_disc_and_a_square():
