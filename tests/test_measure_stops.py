@@ -129,7 +129,7 @@ def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path)
     broken = folder / pairs[3].actin.name.replace("AS_09125", "OWN")
     broken.write_bytes(broken.read_bytes()[:5000])
     out = tmp_path / "screen"
-    result = run_cli("measure", "--images", folder, "--workers", "2", "--features", "basic", "--out", out)
+    result = run_here("measure", "--images", folder, "--workers", "2", "--features", "basic", "--out", out)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1, result.stderr

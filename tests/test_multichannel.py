@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
-from conftest import assert_clean_failure, run_cli, run_here
+from conftest import assert_clean_failure, run_here
 
 from analysis.batch import screen
 from analysis.errors import AnalysisError
@@ -125,12 +125,12 @@ def test_count_and_validate_give_the_numbers_of_separate_files(two_fields, tmp_p
 def test_measure_names_the_stains_after_the_channels(two_fields, tmp_path):
     features = ["--features", "basic,ImageQuality", "--workers", "1"]
     ome, separate = tmp_path / "ome", tmp_path / "separate"
-    result = run_cli(
+    result = run_here(
         "measure", *ome_options(two_fields["ome"]), "--stain", "PH3=PH3", *features, "--out", ome
     )
     assert result.returncode == 0, result.stderr
     stains = ["--nuclei-stain", "Hoechst", "--actin-stain", "Phalloidin"]
-    result = run_cli("measure", "--images", two_fields["separate"], *stains, *features, "--out", separate)
+    result = run_here("measure", "--images", two_fields["separate"], *stains, *features, "--out", separate)
     assert result.returncode == 0, result.stderr
     one, two = screen.read_tables(ome), screen.read_tables(separate)
     # The channels' names are the stains' names.
