@@ -479,6 +479,13 @@ def test_a_command_imports_only_what_it_needs(argv):
     assert heavy == "False False"
 
 
+@pytest.mark.parametrize("command", list(cli.COMMANDS))
+def test_each_command_s_help_opens_with_what_it_does(command):
+    result = run_here(command, "--help")
+    assert result.returncode == 0
+    assert cli.COMMANDS[command] in " ".join(result.stdout.split())
+
+
 def test_every_option_says_what_it_does():
     parser = cli.build_parser()
     (commands,) = [action for action in parser._actions if action.dest == "command"]

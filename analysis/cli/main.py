@@ -93,7 +93,7 @@ def build_parser(detailed: Collection[str] = tuple(COMMANDS)) -> argparse.Argume
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, summary in COMMANDS.items():
-        sub = commands.add_parser(name, help=summary)
+        sub = commands.add_parser(name, help=summary, description=summary)
         if name in detailed:
             import_module(f"analysis.cli.{name}").add_arguments(sub)
     return parser
