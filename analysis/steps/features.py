@@ -50,10 +50,9 @@ def to_unit(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float64)
 
 
-def _neighbours(labels: np.ndarray, step: tuple[int, int]) -> np.ndarray:
-    """Each pixel's neighbour ``step`` = (rows, cols) away; 0 beyond the image."""
+def _neighbours(padded: np.ndarray, step: tuple[int, int]) -> np.ndarray:
+    """Each pixel's neighbour ``step`` = (rows, cols) away, from the image padded by one 0."""
     rows, cols = step
-    padded = np.pad(labels, 1)
     return padded[1 + rows : padded.shape[0] - 1 + rows, 1 + cols : padded.shape[1] - 1 + cols]
 
 
@@ -76,10 +75,11 @@ def perimeters(labels: np.ndarray) -> np.ndarray:
     ndarray of float64
         One value per object present, in label order.
     """
-    border = (labels > 0) & np.logical_or.reduce([_neighbours(labels, step) != labels for step in _BESIDE])
-    border_labels = np.where(border, labels, 0)
-    beside = sum(_neighbours(border_labels, step) == labels for step in _BESIDE)
-    diagonal = sum(_neighbours(border_labels, step) == labels for step in _DIAGONAL)
+    padded = np.pad(labels, 1)
+    border = (labels > 0) & np.logical_or.reduce([_neighbours(padded, step) != labels for step in _BESIDE])
+    border_padded = np.pad(np.where(border, labels, 0), 1)
+    beside = sum(_neighbours(border_padded, step) == labels for step in _BESIDE)
+    diagonal = sum(_neighbours(border_padded, step) == labels for step in _DIAGONAL)
     codes = (1 + 2 * beside + 10 * diagonal)[border]
     label = np.unique(labels[labels > 0])
     objects = np.searchsorted(label, labels[border])
