@@ -30,8 +30,8 @@ _PERIMETER_WEIGHTS[[13, 23]] = (1 + np.sqrt(2)) / 2
 #: The neighbours beside a pixel and those on its diagonals, as (row, column) steps.
 _BESIDE = ((-1, 0), (1, 0), (0, -1), (0, 1))
 _DIAGONAL = ((-1, -1), (-1, 1), (1, -1), (1, 1))
-#: A pixel's four edge midpoints, in doubled coordinates (row, column).
-_EDGES = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], dtype=np.int32)
+#: A pixel's four edge midpoints, in doubled coordinates: the steps to the neighbours beside it.
+_EDGES = np.array(_BESIDE, dtype=np.int32)
 
 
 def to_unit(image: np.ndarray) -> np.ndarray:
