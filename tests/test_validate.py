@@ -39,8 +39,14 @@ def test_dice_of_masks_of_different_areas():
 
 
 @pytest.fixture(scope="module")
-def scores(pairs):
-    return validate_segmentation(pairs, list(methods.METHODS), stardist_model.load_model())
+def model():
+    """The project model, loaded once for this module's scores."""
+    return stardist_model.load_model()
+
+
+@pytest.fixture(scope="module")
+def scores(pairs, model):
+    return validate_segmentation(pairs, list(methods.METHODS), model)
 
 
 @pytest.mark.slow
@@ -72,9 +78,9 @@ def test_dice_per_image(scores, dataframe_regression):
 
 
 @pytest.mark.slow
-def test_nuclei_model_on_actin(pairs, dataframe_regression):
-    table = validate_segmentation(pairs, ["stardist"], stardist_model.load_model(), channel="actin")
-    nuclei = validate_segmentation(pairs[:1], ["stardist"], stardist_model.load_model())
+def test_nuclei_model_on_actin(pairs, model, dataframe_regression):
+    table = validate_segmentation(pairs, ["stardist"], model, channel="actin")
+    nuclei = validate_segmentation(pairs[:1], ["stardist"], model)
     # The nuclei model misses most of the actin foreground.
     assert table["dice"].max() < nuclei["dice"].min()
     # The nuclei's split rule does not fit the actin masks: no count to compare.
