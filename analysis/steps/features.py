@@ -81,8 +81,8 @@ def perimeters(labels: np.ndarray) -> np.ndarray:
     beside = sum(_neighbours(border_padded, step) == labels for step in _BESIDE)
     diagonal = sum(_neighbours(border_padded, step) == labels for step in _DIAGONAL)
     codes = (1 + 2 * beside + 10 * diagonal)[border]
-    label = np.unique(labels[labels > 0])
-    objects = np.searchsorted(label, labels[border])
+    # Every object has border pixels (its top row's), so these are all objects present.
+    label, objects = np.unique(labels[border], return_inverse=True)
     histograms = np.bincount(objects * 50 + codes, minlength=50 * len(label)).reshape(-1, 50)
     return np.array([histogram @ _PERIMETER_WEIGHTS for histogram in histograms])
 
@@ -233,7 +233,7 @@ def object_features(labels: np.ndarray, stains: dict[str, np.ndarray]) -> pd.Dat
     }
     with np.errstate(divide="ignore", invalid="ignore"):
         table["AreaShape_FormFactor"] = np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, np.nan)
-    position, area, count = moments["position"], moments["area"], len(moments["label"])
+    position, count = moments["position"], len(moments["label"])
     for name, image in stains.items():
         values = image[moments["rows"], moments["cols"]].astype(np.float64)
         mean = np.bincount(position, weights=values, minlength=count) / area
