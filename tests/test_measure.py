@@ -95,8 +95,9 @@ def test_two_workers_give_the_same_tables(one_worker, tmp_path):
 @pytest.fixture
 def scheduler_and_workers(tmp_path):
     """``dask scheduler`` and two ``dask worker`` processes on ephemeral ports."""
-    with screen.local_scheduler(tmp_path, workers=2) as (address, _):
+    with screen.local_scheduler(tmp_path, workers=2) as (address, workers):
         yield address
+    assert [worker.returncode for worker in workers] == [0, 0]  # each closed, none killed
 
 
 @pytest.mark.slow

@@ -349,15 +349,17 @@ def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tup
                 raise AnalysisError(address, f"{workers} dask workers did not start") from None
         yield address, started
     finally:
-        for process in [*reversed(started), scheduler]:
-            # As Ctrl-C: a worker closes at once (after SIGTERM one could linger for seconds).
-            process.send_signal(signal.SIGINT)
-        for process in [*started, scheduler]:
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:  # a worker still closing down: stop it for good
-                process.kill()
-                process.wait()
+        # As Ctrl-C (after SIGTERM a worker could linger for seconds), the workers before
+        # their scheduler: a worker whose scheduler has gone waits for it to come back.
+        for group in (started, [scheduler]):
+            for process in group:
+                process.send_signal(signal.SIGINT)
+            for process in group:
+                try:
+                    process.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:  # still closing down: stop it for good
+                    process.kill()
+                    process.wait()
 
 
 def run_screen(
