@@ -132,6 +132,21 @@ def test_families_and_basic_share_the_object_rows():
     assert len(full.columns) == 3 + 323
 
 
+def test_a_column_means_the_same_in_either_feature_set():
+    labels, images = two_discs(first=3, second=7)
+    labels[90, 5] = 1  # one pixel, and two side by side: neither has a perimeter
+    labels[90, 20:22] = 2
+    labels[80:86, 80:86] = 4
+    scales = {name: profiling.costes_scale(image) for name, image in images.items()}
+    full = per_field.measure_objects(labels, images, scales, per_field.FEATURES)
+    basic = per_field.measure_objects(labels, images, scales, (per_field.BASIC,))
+    assert basic.AreaShape_Perimeter.tolist()[:2] == [0, 0]
+    for table in (full, basic):  # undefined: NaN in both, where CellProfiler writes infinity
+        assert table.AreaShape_FormFactor[:2].isna().all()
+        assert np.isfinite(table.AreaShape_FormFactor[2:]).all()
+    pd.testing.assert_frame_equal(full[basic.columns], basic, check_dtype=False, rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("features", "problem"),
     [

@@ -22,6 +22,9 @@ and one from CellProfiler line up column by column:
   coefficients as CellProfiler computes them, over the whole image
   (:mod:`analysis.steps.colocalization`).
 
+One value differs from CellProfiler's on purpose: ``AreaShape_FormFactor``
+of an object without perimeter (one or two pixels) is NaN, not infinity.
+
 Texture and Feret diameters run on cp_measure's numba code, which gives the
 numbers of its numpy code more than ten times faster; intensity quartiles use
 CellProfiler's own percentile rule (cp_measure's ``legacy=True``).
@@ -84,6 +87,10 @@ def _area_shape(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict
         columns |= {
             f"AreaShape_{name}": value for name, value in _measure(part)(labels, _any(stains)).items()
         }
+    # An object of one or two pixels has no perimeter: its form factor is undefined. NaN, as the
+    # small set writes it, where CellProfiler writes infinity (a scaler fitted on single cells fails on it).
+    perimeter = np.asarray(columns["AreaShape_Perimeter"])
+    columns["AreaShape_FormFactor"] = np.where(perimeter > 0, columns["AreaShape_FormFactor"], np.nan)
     return columns
 
 
