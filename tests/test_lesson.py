@@ -205,24 +205,28 @@ def test_nine_exercises_each_with_a_task_and_a_folded_solution(lesson_site):
     assert found == {n: True for n in range(1, 10)}
 
 
+@pytest.fixture(scope="module")
+def pdf_text(lesson_site) -> list[str]:
+    """The text of each page of the lesson's PDF, extracted once for the tests that read it."""
+    return [page.extract_text() for page in PdfReader(lesson_site / "report" / documents.PDF_NAME).pages]
+
+
 @pytest.mark.slow
-def test_no_pdf_page_ends_with_a_table_caption(lesson_site):
+def test_no_pdf_page_ends_with_a_table_caption(pdf_text):
     # A table's caption stands above it: it must start the page the table starts on.
-    reader = PdfReader(lesson_site / "report" / documents.PDF_NAME)
     stranded = []
-    for number, page in enumerate(reader.pages, start=1):
-        lines = [line for line in page.extract_text().splitlines() if line.strip()][:-1]  # page number
+    for number, page in enumerate(pdf_text, start=1):
+        lines = [line for line in page.splitlines() if line.strip()][:-1]  # page number
         if any(re.match(r"Table\s\d+:", line) for line in lines[-2:]):  # captions of one or two lines
             stranded.append(number)
     assert stranded == []
 
 
 @pytest.mark.slow
-def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site):
-    reader = PdfReader(lesson_site / "report" / documents.PDF_NAME)
-    box = reader.pages[0].mediabox
+def test_pdf_is_a4_numbered_and_marks_solutions(lesson_site, pdf_text):
+    box = PdfReader(lesson_site / "report" / documents.PDF_NAME).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
-    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    text = re.sub(r"\s+", " ", " ".join(pdf_text))
     for number, stem in enumerate(EPISODES, start=1):
         title = pages.read_qmd(PAGES[stem])[0]["title"]
         assert f"{number} {title}" in text
