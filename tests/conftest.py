@@ -50,9 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     workers = config.getoption("numprocesses", None)  # pytest-xdist's -n, a number by now
     if isinstance(workers, int) and workers > 0:
-        threads = str(max(1, (os.cpu_count() or 1) // workers))  # as the renderer shares them
-        for name in kernels.THREAD_VARIABLES:
-            os.environ.setdefault(name, threads)
+        os.environ.update(kernels.thread_shares(workers))  # as the renderer's kernels share them
 
 
 def checkout_files(root: Path = registry.PROJECT_ROOT) -> dict[str, int]:

@@ -244,6 +244,24 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool, input_errors: 
     page.notebook, page.inline = fill_inline(executed)
 
 
+def thread_shares(processes: int) -> dict[str, str]:
+    """Each of ``processes`` processes side by side gets its share of the cores' threads.
+
+    Parameters
+    ----------
+    processes : int
+        Processes that compute at the same time.
+
+    Returns
+    -------
+    dict
+        Each of :data:`THREAD_VARIABLES` not already set in the environment
+        (the caller's choice stays) to the cores over ``processes``, at least 1.
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // processes))
+    return {name: threads for name in THREAD_VARIABLES if name not in os.environ}
+
+
 def execute_pages(
     pages: list[Page],
     project: Project,
@@ -288,10 +306,9 @@ def execute_pages(
         (page for page in pages if page.executes),
         key=lambda page: -sum(cell.cell_type == "code" for cell in page.notebook.cells),
     )
-    cores = os.cpu_count() or 1
-    kernels = max(1, min(len(runnable), cores))
+    kernels = max(1, min(len(runnable), os.cpu_count() or 1))
     settings = {"TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    settings |= {name: str(max(1, cores // kernels)) for name in THREAD_VARIABLES if name not in os.environ}
+    settings |= thread_shares(kernels)
     if options.get("warning", True) is False:
         settings["PYTHONWARNINGS"] = "ignore"
     settings |= dict(env or {})
