@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from analysis.io.output import FIGURE_FILE_DPI
 from analysis.plots import figures
 from analysis.steps import explore
 
@@ -39,6 +41,21 @@ def test_segmentation_panels_are_titled_by_the_caller():
     )
     assert [ax.get_title() for ax in fig.axes] == ["actin (channel 3)", "1 nucleus"]
     assert [text.get_text() for text in fig.axes[1].texts] == ["1"]
+
+
+@pytest.mark.parametrize("shape", [(512, 512), (1024, 1344), (1344, 1024)])
+def test_the_segmentation_titles_lie_inside_the_figure_as_saved(shape):
+    """Drawn at the resolution of ``count --figures``'s files: a square field, a wide and a tall one."""
+    image, labels = np.ones(shape), np.zeros(shape, np.int32)
+    fig = figures.show_segmentation(image, labels, title="A24 f1: 172 nuclei", image_title="nuclei")
+    fig.set_dpi(FIGURE_FILE_DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    for ax in fig.axes:
+        title = ax.title.get_window_extent(canvas.get_renderer())
+        assert 0 <= title.x0 < title.x1 <= fig.bbox.x1
+        assert 0 <= title.y0 < title.y1 <= fig.bbox.y1
+        assert title.y0 >= ax.get_window_extent().y1  # above its image, not over it
 
 
 def overlay_centre(image, labels):

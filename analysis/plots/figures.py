@@ -135,7 +135,11 @@ def show_segmentation(
     -------
     Figure
     """
-    fig, axes = _subplots(1, 2, figsize=(10, 5.2))
+    # Fixed margins rather than a layout engine: the engine drew the figure twice per save and
+    # left a square field's titles partly outside it. The top margin holds a title's line.
+    width, height, title_in = 10, 5.2, 0.45
+    margins = {"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 1 - title_in / height, "wspace": 0.04}
+    fig, axes = _subplots(1, 2, figsize=(width, height), layout=None, gridspec_kw=margins)
     _image_axes(axes[0], image, image_title, cmap="gray")
     axes[1].imshow(image, cmap="gray")
     colours = {"cmap": random_label_cmap(), "interpolation": "nearest", "vmin": 0, "vmax": 2**12 - 1}
