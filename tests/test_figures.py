@@ -21,6 +21,8 @@ def test_every_method_has_its_series_in_the_score_plot():
     ax = figures.plot_scores(scores(methods)).axes[0]
     assert [line.get_label() for line in ax.get_lines()] == sorted(methods)
     assert all(len(line.get_xdata()) == 3 for line in ax.get_lines())
+    assert ax.get_ylim()[0] == 0 < 1 < ax.get_ylim()[1]  # a perfect score's marker is not cut in half
+    assert ax.get_yticks().max() == 1
 
 
 def test_every_method_has_its_bars_in_the_count_plot():

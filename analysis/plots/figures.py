@@ -226,6 +226,7 @@ def plot_scores(table: pd.DataFrame, score: str = "dice") -> Figure:
         ax.plot(np.arange(len(wide)), wide[method], marker=marker, ls="none", label=method)
     ax.set_xticks(np.arange(len(wide)), wide.index, rotation=45, ha="right")
     ax.set_ylabel(f"{score} vs hand-corrected mask")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.02)  # room above 1 for a perfect score's whole marker
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.legend(fontsize=8)
     return fig
