@@ -74,10 +74,19 @@ def test_the_page_is_one_file_with_every_section(run):
     assert len(sources) == 2 + 3 + 3
     for text in ("Plate map: nuclei per field", "Plate map: Cells_AreaShape_Area", "Per-well distributions"):
         assert text in html
-    assert "12 fields measured in 3 wells of 2 plate(s)" in html
-    assert "1 field(s) failed; 1 look blurred, 1 saturated, 1 empty." in html
+    assert "12 fields measured in 3 wells of 2 plates" in html
+    assert "1 field failed. Flagged by image quality: 1 blurred, 1 saturated, 1 empty." in html
     assert "x.tif: not a readable TIFF image" in html
     assert "no nucleus found" in html
+
+
+def test_the_summary_says_one_well_and_one_plate_in_the_singular(run):
+    tables = {name: table[table.ImageNumber <= 2] for name, table in run["tables"].items()}
+    assert tables["Image"].Metadata_Well.nunique() == tables["Image"].Metadata_Plate.nunique() == 1
+    no_failures = run["failures"].iloc[:0]
+    html = qc_page.qc_page(tables, no_failures, run["files"], "DNA", "Cells_AreaShape_Area")
+    assert "2 fields measured in 1 well of 1 plate: " in html
+    assert "0 fields failed." in html
 
 
 def test_a_feature_not_measured_is_said(run):

@@ -223,6 +223,11 @@ def columns_needed(nuclei_stain: str, feature: str) -> dict[str, list[str] | Non
     return needed
 
 
+def _number(count: int, noun: str) -> str:
+    """``"1 well"``, ``"3 wells"``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _per_well(table: pd.DataFrame, column: str, how: str) -> pd.DataFrame:
     return table.groupby(["Metadata_Plate", "Metadata_Well"], as_index=False)[column].agg(how)
 
@@ -258,9 +263,10 @@ def qc_page(
     objects = ", ".join(f"{len(tables[name]):,} {name.lower()}" for name in tables if name != "Image")
     blocks = [
         standalone.paragraph(
-            f"{len(image)} fields measured in {image.Metadata_Well.nunique()} wells of "
-            f"{image.Metadata_Plate.nunique()} plate(s): {objects}. {len(failures)} field(s) failed; "
-            f"{int(flags.blurred.sum())} look blurred, {int(flags.saturated.sum())} saturated, "
+            f"{_number(len(image), 'field')} measured in {_number(image.Metadata_Well.nunique(), 'well')} "
+            f"of {_number(image.Metadata_Plate.nunique(), 'plate')}: {objects}. "
+            f"{_number(len(failures), 'field')} failed. Flagged by image quality: "
+            f"{int(flags.blurred.sum())} blurred, {int(flags.saturated.sum())} saturated, "
             f"{int(flags['empty'].sum())} empty."
         ),
         standalone.heading("Plate map: nuclei per field"),
