@@ -91,3 +91,25 @@ def test_page_navigation_follows_the_configuration(tmp_path):
     assert 'href="other.html" rel="prev"' in documents.page_navigation(project, page, by_stem)
     project.config["website"]["page-navigation"] = False
     assert documents.page_navigation(project, page, by_stem) == ""
+
+
+def html_inputs(folder, figure=b"figure", css="body { color: #123456; }"):
+    """A page's Markdown and options as write_html hands them to pandoc, built in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "page-figure-01.png").write_bytes(figure)
+    (folder / "other-figure-01.png").write_bytes(b"not shown on this page")
+    (folder / "style.css").write_text(css)
+    markdown = "# The page\n\n![A demo.](page-figure-01.png){#fig-demo}\n"
+    return markdown, [f"--css={folder / 'style.css'}", "--toc"], folder
+
+
+def test_the_html_key_counts_what_pandoc_reads_and_not_where_it_lies(tmp_path):
+    key = documents.html_key(*html_inputs(tmp_path / "one"))
+    assert documents.html_key(*html_inputs(tmp_path / "another")) == key
+    assert documents.html_key(*html_inputs(tmp_path / "figure", figure=b"changed")) != key
+    assert documents.html_key(*html_inputs(tmp_path / "css", css="body { color: red; }")) != key
+    markdown, extra, folder = html_inputs(tmp_path / "text")
+    assert documents.html_key(markdown + "More words.\n", extra, folder) != key
+    assert documents.html_key(markdown, extra[:1], folder) != key
+    (folder / "other-figure-01.png").write_bytes(b"another page's figure changed")
+    assert documents.html_key(markdown, extra, folder) == key

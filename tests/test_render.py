@@ -13,7 +13,7 @@ from mini_project import PAGE, make_project
 from pypdf import PdfReader
 
 from analysis import lesson
-from analysis.site import search
+from analysis.site import browser, search
 
 # Each test renders the mini project: kernels, pandoc and typst run for real.
 pytestmark = pytest.mark.slow
@@ -183,7 +183,47 @@ def test_second_render_reuses_the_cache_and_a_change_executes(mini_site, tmp_pat
     assert "executed: page" in changed.stderr
     assert "The answer is 48" in (out / "site" / "page.html").read_text()
     cache = tmp_path / "cache"
-    assert [p.name for p in cache.iterdir()] == [next(cache.glob("page-*.ipynb")).name]
+    assert len(list(cache.glob("*.ipynb"))) == 1  # the new execution replaced the old
+    assert sorted(kept_names(cache / "html")) == ["index.html", "page.html"]  # and so did the new page
+
+
+def kept_names(folder):
+    """``page.html`` for an entry ``page-<key>.html`` of :mod:`analysis.site.keyed`."""
+    return [re.sub(r"-[0-9a-f]{16}(\.\w+)$", r"\1", path.name) for path in folder.iterdir()]
+
+
+def test_pages_made_before_are_reused_and_an_edited_page_alone_is_made_again(mini_site, tmp_path, cache_env):
+    root, out = rendered_copy(mini_site, tmp_path)
+    cache = tmp_path / "cache"
+    kept = [cache / "html"] + ([cache / "screens"] if browser.chromium_paths() else [])
+
+    def made():
+        return {path: path.stat().st_mtime_ns for folder in kept for path in folder.iterdir()}
+
+    before = made()
+    assert sorted(kept_names(kept[0])) == ["index.html", "page.html"]
+    elsewhere = tmp_path / "elsewhere"
+    assert run_cli("report", "--project", root, "--out", elsewhere, env=cache_env).returncode == 0
+    assert made() == before  # every page and screenshot taken from the cache
+    for name in ("index.html", "page.html"):
+        assert (elsewhere / "site" / name).read_bytes() == (out / "site" / name).read_bytes()
+    page = root / "site" / "page.qmd"
+    page.write_text(page.read_text().replace("Double the answer.", "Twice the answer."))
+    assert run_cli("report", "--project", root, "--out", out, env=cache_env).returncode == 0
+    after = made()
+    assert sorted(kept_names(kept[0])) == ["index.html", "page.html"]
+    remade = {path.name.split("-")[0] for path in after.keys() ^ before.keys()}
+    assert remade == {"page"}  # the index page, which did not change, was not made again
+    assert {path: after[path] for path in before.keys() & after.keys()} == {
+        path: time for path, time in before.items() if path.name.startswith("index-")
+    }
+    # The site is the one a render with nothing cached makes.
+    fresh = tmp_path / "fresh" / "out"
+    from_nothing = run_cli("report", "--project", root, "--out", fresh, env=without_data(fresh.parent))
+    assert from_nothing.returncode == 0
+    for name in ("index.html", "page.html"):
+        assert (fresh / "site" / name).read_bytes() == (out / "site" / name).read_bytes()
+    assert "Twice the answer." in (out / "site" / "page.html").read_text()
 
 
 def test_failing_cell_fails_the_render_and_writes_nothing(tmp_path, cache_env):
@@ -219,6 +259,7 @@ def test_an_input_error_in_a_cell_is_one_line(tmp_path, cache_env):
 def test_interrupted_render_keeps_the_previous_outputs(mini_site, tmp_path, sig, status):
     root, out = rendered_copy(mini_site, tmp_path)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    cache = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")}
     page = root / "site" / "page.qmd"
     started = root / "site" / "started"  # the kernel runs in the page's folder
     long_cell = "import pathlib, time\npathlib.Path('started').touch()\ntime.sleep(60)\nanswer = 6 * 7"
@@ -237,6 +278,4 @@ def test_interrupted_render_keeps_the_previous_outputs(mini_site, tmp_path, sig,
     assert result.stderr.strip() == "interrupted"
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [
-        next((tmp_path / "cache").glob("page-*.ipynb")).name
-    ]
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*")} == cache

@@ -7,11 +7,14 @@ opened from disk (``file://``), as a reader who downloaded the site would.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from analysis.site import keyed
 
 #: Window width (CSS pixels) of a narrow phone screen.
 NARROW_WIDTH = 420
@@ -229,7 +232,14 @@ def folding_works(driver) -> bool | None:
     )
 
 
-def screenshot_pages(pages: list[Path], folder: Path, width: int = 1200, height: int = 1600) -> list[Path]:
+def screenshot_pages(
+    pages: list[Path],
+    folder: Path,
+    width: int = 1200,
+    height: int = 1600,
+    kept: Path | None = None,
+    keys: Mapping[Path, str] | None = None,
+) -> list[Path]:
     """Save a PNG of the top of each page into ``folder``.
 
     Parameters
@@ -240,16 +250,40 @@ def screenshot_pages(pages: list[Path], folder: Path, width: int = 1200, height:
         Created if needed; receives ``<page>.png``.
     width, height : int
         Window size in CSS pixels.
+    kept : Path, optional
+        Folder of screenshots taken before (:mod:`analysis.site.keyed`).
+    keys : mapping, optional
+        For each page, a digest of what it shows (its HTML). With ``kept``,
+        a screenshot taken before of a page with the same key, window and
+        browser is copied rather than taken again, and each one taken is
+        kept there. Chromium starts only if a screenshot is missing.
 
     Returns
     -------
     list of Path
     """
     folder.mkdir(parents=True, exist_ok=True)
-    shots = []
-    with headless_chromium(width, height) as driver:
-        for page in pages:
-            driver.get(page.resolve().as_uri())
-            shots.append(folder / f"{page.stem}.png")
-            driver.save_screenshot(str(shots[-1]))
-    return shots
+    shots = {page: folder / f"{page.stem}.png" for page in pages}
+    shot_keys = {page: _shot_key(keys[page], width, height) for page in pages} if kept and keys else {}
+    missing = []
+    for page, shot in shots.items():
+        made = keyed.find(kept, page.stem, shot_keys[page], ".png") if shot_keys else None
+        if made:
+            shutil.copyfile(made, shot)
+        else:
+            missing.append(page)
+    if missing:
+        with headless_chromium(width, height) as driver:
+            for page in missing:
+                driver.get(page.resolve().as_uri())
+                driver.save_screenshot(str(shots[page]))
+                if shot_keys:
+                    keyed.keep(kept, page.stem, shot_keys[page], ".png", shots[page].read_bytes())
+    return list(shots.values())
+
+
+def _shot_key(page_key: str, width: int, height: int) -> str:
+    """The page's key with the window and the browser's file (its size and time: another version)."""
+    browser = Path(chromium_paths()[0]).resolve().stat()
+    identity = f"{page_key}\0{width}x{height}\0{browser.st_size}:{browser.st_mtime_ns}"
+    return hashlib.sha256(identity.encode()).hexdigest()

@@ -10,13 +10,16 @@ into Typst, which the typst compiler turns into one PDF
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import shutil
 from base64 import b64decode
 from pathlib import Path
 
 import yaml
 
+from analysis.site import keyed
 from analysis.site.display import FIGURE_DPI
 from analysis.site.notebook import split_options
 from analysis.site.pages import Page, Project
@@ -325,21 +328,54 @@ def _downloads(page: Page, landing: bool) -> str:
     return "::: {.downloads}\nDownload: " + " · ".join(links) + "\n:::\n\n"
 
 
+def _pandoc_arguments(extra: list[str], resource_path: Path) -> list[str]:
+    lua = ASSETS / "lesson.lua"
+    return ["--standalone", f"--lua-filter={lua}", f"--resource-path={resource_path}", *extra]
+
+
 def _pandoc(markdown: str, target: Path, to: str, extra: list[str], resource_path: Path) -> None:
     import pypandoc
 
-    pypandoc.convert_text(
-        markdown,
-        to,
-        format="markdown",
-        outputfile=str(target),
-        extra_args=[
-            "--standalone",
-            f"--lua-filter={ASSETS / 'lesson.lua'}",
-            f"--resource-path={resource_path}",
-            *extra,
-        ],
-    )
+    arguments = _pandoc_arguments(extra, resource_path)
+    pypandoc.convert_text(markdown, to, format="markdown", outputfile=str(target), extra_args=arguments)
+
+
+def html_key(markdown: str, extra: list[str], build: Path) -> str:
+    """SHA-256 over everything pandoc reads to make a page's HTML.
+
+    Its version, the Markdown, the options, the bytes of each file an option
+    names (CSS, navbar, header, filter) and of each figure of ``build`` the
+    Markdown shows. Paths themselves do not count, so the same page built in
+    another folder has the same key.
+
+    Parameters
+    ----------
+    markdown : str
+    extra : list of str
+        The options besides the ones every conversion has.
+    build : Path
+        The folder of the figures.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    import pypandoc
+
+    digest = hashlib.sha256(f"pandoc {pypandoc.get_pandoc_version()}\0{markdown}\0".encode())
+    files = []
+    for argument in _pandoc_arguments(extra, build):
+        option, _, value = argument.partition("=")
+        if value and Path(value).is_file():
+            files.append(Path(value))
+            argument = f"{option}=<file>"
+        elif value and Path(value).is_dir():
+            argument = f"{option}=<folder>"
+        digest.update(f"{argument}\0".encode())
+    files += [image for image in sorted(build.glob("*.png")) if f"]({image.name})" in markdown]
+    keyed.digest_files(digest, files)
+    return digest.hexdigest()
 
 
 def _front(page: Page, lang: str) -> str:
@@ -349,7 +385,7 @@ def _front(page: Page, lang: str) -> str:
     return "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n\n"
 
 
-def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
+def write_html(project: Project, page: Page, body: str, build: Path, kept: Path | None = None) -> Path:
     """One self-contained HTML page with navbar, table of contents and numbering.
 
     Parameters
@@ -361,6 +397,10 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     build : Path
         Working folder (figures, navbar, and what ends the page when
         :func:`after_body` was written there as :data:`AFTER_BODY_FILE`).
+    kept : Path, optional
+        Folder of pages made before (:mod:`analysis.site.keyed`): a page
+        made from the same inputs (:func:`html_key`) is copied from there
+        rather than made again, and a page made here is kept there.
 
     Returns
     -------
@@ -388,7 +428,15 @@ def write_html(project: Project, page: Page, body: str, build: Path) -> Path:
     html = build / f"{page.stem}.html"
     lang = project.config.get("lang", "en")
     landing = page.source == project.pages[0]
-    _pandoc(_front(page, lang) + _downloads(page, landing) + body, html, "html5", extra, build)
+    markdown = _front(page, lang) + _downloads(page, landing) + body
+    key = html_key(markdown, extra, build) if kept else ""
+    made = keyed.find(kept, page.stem, key, ".html") if kept else None
+    if made:
+        shutil.copyfile(made, html)
+        return html
+    _pandoc(markdown, html, "html5", extra, build)
+    if kept:
+        keyed.keep(kept, page.stem, key, ".html", html.read_bytes())
     return html
 
 

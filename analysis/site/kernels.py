@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ import nbformat
 import pandas as pd
 from tqdm.auto import tqdm
 
+from analysis.site import keyed
 from analysis.site.errors import SourceError
 from analysis.site.notebook import split_options
 from analysis.site.pages import Page, Project, fill_inline, with_inline_cells
@@ -187,38 +187,8 @@ def cache_key(notebook: nbformat.NotebookNode, files: list[Path]) -> str:
     digest = hashlib.sha256()
     for cell in notebook.cells:
         digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
-    digest_files(digest, files)
+    keyed.digest_files(digest, files)
     return digest.hexdigest()
-
-
-def digest_files(digest, files: list[Path]) -> None:
-    """Feed each file's name and SHA-256 (or ``missing``) into a running digest.
-
-    Parameters
-    ----------
-    digest : hashlib object
-        Updated in place.
-    files : list of Path
-    """
-    for path in files:
-        content = file_digest(path) if path.is_file() else "missing"
-        digest.update(f"{path.name}\0{content}\0".encode())
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes.
-
-    Parameters
-    ----------
-    path : Path
-
-    Returns
-    -------
-    str
-        64 hex digits.
-    """
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _execute_page(page: Page, key: str, cache: Path, reuse: bool, input_errors: tuple[str, ...]) -> None:
@@ -227,20 +197,13 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool, input_errors: 
     A new result replaces older entries of the same page only after its
     execution succeeded; an interrupted or failed execution leaves nothing.
     """
-    cached = cache / f"{page.stem}-{key[:16]}.ipynb"
-    if reuse and cached.is_file():
+    cached = keyed.find(cache, page.stem, key, ".ipynb") if reuse else None
+    if cached:
         executed = nbformat.read(cached, as_version=4)
         page.cached = True
     else:
-        cache.mkdir(parents=True, exist_ok=True)
         executed = execute(with_inline_cells(page.notebook), page.source, input_errors)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=cache, prefix=f".{page.stem}-", suffix=".ipynb", delete=False
-        ) as handle:
-            nbformat.write(executed, handle)
-        for old in cache.glob(f"{page.stem}-*.ipynb"):
-            old.unlink()
-        os.replace(handle.name, cached)
+        keyed.keep(cache, page.stem, key, ".ipynb", nbformat.writes(executed).encode())
     page.notebook, page.inline = fill_inline(executed)
 
 

@@ -6,8 +6,9 @@ the cache (:mod:`analysis.site.kernels`), and the results become one HTML page
 per source page, one PDF of the whole lesson (:mod:`analysis.site.documents`),
 a notebook per executed page (:mod:`analysis.site.notebook`), every labelled
 table as CSV and, where Chromium is installed, a screenshot of every page
-(:mod:`analysis.site.browser`). Outputs are built in a temporary folder and
-moved into place only when everything succeeded.
+(:mod:`analysis.site.browser`). A page's HTML and screenshot made before from
+the same inputs are taken from the cache. Outputs are built in a temporary
+folder and moved into place only when everything succeeded.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from analysis.site.documents import (
     write_pdf,
 )
 from analysis.site.errors import SourceError
-from analysis.site.kernels import digest_files, execute_pages, section_times
+from analysis.site.kernels import execute_pages, section_times
+from analysis.site.keyed import digest_files, file_digest
 from analysis.site.notebook import handout_notebook, learner_notebook, tasks_markdown
 from analysis.site.pages import Page, Project, inject_parameters, read_project, read_qmd
 from analysis.site.search import write_index
@@ -92,7 +94,8 @@ def render(
         Values for the pages' parameters (:func:`inject_parameters`); a
         value naming a folder makes its TIFF files part of the cache key.
     cache : Path, optional
-        Folder of executed pages; default ``.render-cache`` in the project.
+        Folder of executed pages, and of each page's HTML and screenshot
+        (:mod:`analysis.site.keyed`); default ``.render-cache`` in the project.
     depends_on : callable, optional
         The files a page's results depend on besides its cells
         (:func:`analysis.site.kernels.execute_pages`).
@@ -146,7 +149,7 @@ def render(
     if up_to_date:
         shots = sorted((out / "screens").glob("*.png"))
     else:
-        shots = _build_site(project, pages, out, site, stamp, screenshots)
+        shots = _build_site(project, pages, out, site, stamp, screenshots, cache)
     site_dir = out / site
     return {
         "pages": [site_dir / f"{p.stem}.html" for p in pages],
@@ -196,9 +199,13 @@ def site_key(project: Project, pages: list[Page]) -> str:
 
 
 def _build_site(
-    project: Project, pages: list[Page], out: Path, site: Path, stamp: str, screenshots: bool
+    project: Project, pages: list[Page], out: Path, site: Path, stamp: str, screenshots: bool, cache: Path
 ) -> list[Path]:
-    """Convert the executed pages into the site, notebooks, PDF and tables; returns screenshots."""
+    """Convert the executed pages into the site, notebooks, PDF and tables; returns screenshots.
+
+    Each page's HTML and screenshot made before from the same inputs are
+    taken from ``cache`` (``html/``, ``screens/``), and new ones kept there.
+    """
     by_stem = {page.stem: page for page in pages}
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}-", dir=out.parent) as tmp:
@@ -228,9 +235,13 @@ def _build_site(
                 body + page_navigation(project, p, by_stem) for p, body in zip(pages, bodies, strict=True)
             ]
             html = list(
-                pool.map(lambda job: write_html(project, *job, assets), zip(pages, footed, strict=True))
+                pool.map(
+                    lambda job: write_html(project, *job, assets, kept=cache / "html"),
+                    zip(pages, footed, strict=True),
+                )
             )
             pdf, tasks_pdf = pdf_job.result(), tasks_job.result()
+        shown = {pages_dir / path.name: file_digest(path) for path in html}  # before the search index
         write_index(html)
         for stem, handout in handouts.items():
             nbformat.write(handout, pages_dir / f"{stem}{HANDOUT_SUFFIX}")
@@ -250,7 +261,7 @@ def _build_site(
         shutil.rmtree(assets)
         shots = []
         if screenshots and chromium_paths():
-            shots = screenshot_pages([pages_dir / p.name for p in html], build / "screens")
+            shots = screenshot_pages(list(shown), build / "screens", kept=cache / "screens", keys=shown)
         (build / STAMP).write_text(stamp)
         _replace(build, out)
     if not shots:  # screenshots of an older build would no longer match the pages
