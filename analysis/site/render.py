@@ -240,28 +240,31 @@ def _build_site(
                     zip(pages, footed, strict=True),
                 )
             )
-            pdf, tasks_pdf = pdf_job.result(), tasks_job.result()
-        shown = {pages_dir / path.name: file_digest(path) for path in html}  # before the search index
-        write_index(html)
-        for stem, handout in handouts.items():
-            nbformat.write(handout, pages_dir / f"{stem}{HANDOUT_SUFFIX}")
-        for page in pages:
-            if page.executes:
-                notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
-                notebooks.append(pages_dir / f"{page.stem}.ipynb")
-                nbformat.write(notebook, notebooks[-1])
-                inline += [{"page": page.stem} | value for value in page.inline]
-                times.append(section_times(page))
-        for path in [*html, pdf, tasks_pdf]:
-            os.replace(path, pages_dir / path.name)
+            shown = {pages_dir / path.name: file_digest(path) for path in html}  # before the search index
+            write_index(html)
+            for path in html:
+                os.replace(path, pages_dir / path.name)
+            shots_job = None
+            if screenshots and chromium_paths():  # while the PDFs are typeset
+                folder, kept = build / "screens", cache / "screens"
+                shots_job = pool.submit(screenshot_pages, list(shown), folder, kept=kept, keys=shown)
+            for stem, handout in handouts.items():
+                nbformat.write(handout, pages_dir / f"{stem}{HANDOUT_SUFFIX}")
+            for page in pages:
+                if page.executes:
+                    notebook = learner_notebook(page.notebook, page.front.get("title", page.stem))
+                    notebooks.append(pages_dir / f"{page.stem}.ipynb")
+                    nbformat.write(notebook, notebooks[-1])
+                    inline += [{"page": page.stem} | value for value in page.inline]
+                    times.append(section_times(page))
+            for path in (pdf_job.result(), tasks_job.result()):
+                os.replace(path, pages_dir / path.name)
+            shots = shots_job.result() if shots_job else []
         inline_table = pd.DataFrame(inline, columns=["page", "expression", "value"])
         inline_table.to_csv(tables / "inline_values.csv", index=False)
         if times:
             pd.concat(times, ignore_index=True).to_csv(tables / "section_times.csv", index=False)
         shutil.rmtree(assets)
-        shots = []
-        if screenshots and chromium_paths():
-            shots = screenshot_pages(list(shown), build / "screens", kept=cache / "screens", keys=shown)
         (build / STAMP).write_text(stamp)
         _replace(build, out)
     if not shots:  # screenshots of an older build would no longer match the pages
