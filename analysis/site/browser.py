@@ -264,7 +264,11 @@ def screenshot_pages(
     """
     folder.mkdir(parents=True, exist_ok=True)
     shots = {page: folder / f"{page.stem}.png" for page in pages}
-    shot_keys = {page: _shot_key(keys[page], width, height) for page in pages} if kept and keys else {}
+    shot_keys = {}
+    if kept and keys:
+        browser = Path(chromium_paths()[0]).resolve().stat()  # its size and time: another version
+        shown_in = f"{width}x{height}\0{browser.st_size}:{browser.st_mtime_ns}"
+        shot_keys = {page: hashlib.sha256(f"{keys[page]}\0{shown_in}".encode()).hexdigest() for page in pages}
     missing = []
     for page, shot in shots.items():
         made = keyed.find(kept, page.stem, shot_keys[page], ".png") if shot_keys else None
@@ -280,10 +284,3 @@ def screenshot_pages(
                 if shot_keys:
                     keyed.keep(kept, page.stem, shot_keys[page], ".png", shots[page].read_bytes())
     return list(shots.values())
-
-
-def _shot_key(page_key: str, width: int, height: int) -> str:
-    """The page's key with the window and the browser's file (its size and time: another version)."""
-    browser = Path(chromium_paths()[0]).resolve().stat()
-    identity = f"{page_key}\0{width}x{height}\0{browser.st_size}:{browser.st_mtime_ns}"
-    return hashlib.sha256(identity.encode()).hexdigest()

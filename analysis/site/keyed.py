@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 
-def entry(store: Path, name: str, key: str, suffix: str) -> Path:
+def _entry(store: Path, name: str, key: str, suffix: str) -> Path:
     """Where the entry of ``name`` made from inputs with ``key`` is kept.
 
     Parameters
@@ -46,13 +46,13 @@ def find(store: Path, name: str, key: str, suffix: str) -> Path | None:
     Parameters
     ----------
     store, name, key, suffix
-        As for :func:`entry`.
+        As for :func:`_entry`.
 
     Returns
     -------
     Path or None
     """
-    path = entry(store, name, key, suffix)
+    path = _entry(store, name, key, suffix)
     return path if path.is_file() else None
 
 
@@ -64,7 +64,7 @@ def keep(store: Path, name: str, key: str, suffix: str, data: bytes) -> Path:
     store : Path
         Created if needed.
     name, key, suffix
-        As for :func:`entry`.
+        As for :func:`_entry`.
     data : bytes
         The entry's content.
 
@@ -80,7 +80,7 @@ def keep(store: Path, name: str, key: str, suffix: str, data: bytes) -> Path:
     for old in store.iterdir():  # not another name that starts with this one
         if own.fullmatch(old.name):
             old.unlink()
-    path = entry(store, name, key, suffix)
+    path = _entry(store, name, key, suffix)
     os.replace(handle.name, path)
     return path
 
