@@ -1,5 +1,7 @@
 """Files kept under the key of their inputs: one entry per name, each whole or absent."""
 
+import hashlib
+
 from analysis.site import keyed
 
 
@@ -24,8 +26,6 @@ def test_a_new_entry_replaces_the_names_older_ones_and_no_other(tmp_path):
 
 
 def test_files_count_by_name_and_content(tmp_path):
-    import hashlib
-
     def key(*paths):
         digest = hashlib.sha256()
         keyed.digest_files(digest, list(paths))
