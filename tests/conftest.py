@@ -143,6 +143,21 @@ def run_here(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
     )
 
 
+@pytest.fixture(scope="session")
+def running_scheduler(tmp_path_factory) -> Iterator[str]:
+    """The address of a ``dask scheduler`` with two ``dask worker`` processes, for every test of a process.
+
+    Runs whose subject is not the cluster itself (resuming, a corrupt
+    field, stains' names, a further stain) share it rather than each
+    starting a LocalCluster; the tests of ``measure``'s own cluster start
+    their own.
+    """
+    from analysis.batch import screen
+
+    with screen.local_scheduler(tmp_path_factory.mktemp("scheduler"), workers=2) as (address, _):
+        yield address
+
+
 def measured(out: Path, *options) -> subprocess.CompletedProcess:
     """Run ``measure`` into ``out``; it must succeed."""
     result = run_here("measure", "--out", out, *options)

@@ -85,22 +85,14 @@ def test_count_writes_the_nuclei_table_measure_writes(one_worker, tmp_path):
     pd.testing.assert_frame_equal(objects, tables["Nuclei"], check_dtype=False, rtol=1e-12)
 
 
-@pytest.fixture
-def scheduler_and_workers(tmp_path):
-    """``dask scheduler`` and two ``dask worker`` processes on ephemeral ports."""
-    with screen.local_scheduler(tmp_path, workers=2) as (address, workers):
-        yield address
-    assert [worker.returncode for worker in workers] == [0, 0]  # each closed, none killed
-
-
 @pytest.mark.slow
 def test_two_workers_of_a_running_scheduler_give_the_one_workers_tables(
-    one_worker, scheduler_and_workers, tmp_path
+    one_worker, running_scheduler, tmp_path
 ):
     # Which worker measures a field, and in what order fields finish, changes no value.
     # (A LocalCluster of two workers runs the default tables below.)
     out = tmp_path / "remote"
-    measured(out, "--scheduler", scheduler_and_workers, "--features", "basic")
+    measured(out, "--scheduler", running_scheduler, "--features", "basic")
     assert_same_tables(one_worker, out)
 
 
@@ -212,12 +204,13 @@ def test_pycytominer_makes_well_profiles_of_the_output(profiled):
 
 
 @pytest.mark.slow
-def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(tmp_path):
+def test_example_human_gets_the_ph3_stain_and_a_mitotic_index(running_scheduler, tmp_path):
     folder = registry.mirror_dir().parent / "cellprofiler_examplehuman" / "images"
     out = tmp_path / "screen"
     options = ["--images", folder, "--pattern", EXAMPLE_HUMAN_PATTERN, "--nuclei-channel", "0"]
-    options += ["--actin-channel", "2", "--stain", "PH3=1", "--mitotic-stain", "PH3", "--workers", "1"]
+    options += ["--actin-channel", "2", "--stain", "PH3=1", "--mitotic-stain", "PH3"]
     options += ["--features", "Intensity"]  # what the mitotic index needs
+    options += ["--scheduler", running_scheduler]
     result = measured(out, *options)
     assert result.stderr.startswith("measured 1 field (1 computed, 0 reused, 0 failed): ")
     tables = screen.read_tables(out)

@@ -92,7 +92,7 @@ def own_copy(pairs, folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
+def test_an_interrupted_run_resumes_where_it_stopped(pairs, running_scheduler, tmp_path):
     images = ["--images", own_copy(pairs[:6], tmp_path / "in"), "--features", "basic"]  # well A24
     out = tmp_path / "resumed"
     parts = out / "Image"
@@ -111,12 +111,13 @@ def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
     assert not list(out.rglob(".*"))  # no temporary file left
     assert not (out / screen.SUCCESS).exists()
 
-    result = measured(out, *images, "--workers", "2")
+    cluster = ["--scheduler", running_scheduler]  # resumed on another cluster: the fields' keys hold
+    result = measured(out, *images, *cluster)
     assert f"({6 - len(done)} computed, {len(done)} reused, 0 failed)" in result.stderr
     resumed = screen.read_tables(out)
-    again = measured(out, *images, "--workers", "2")
+    again = measured(out, *images, *cluster)
     assert "(0 computed, 6 reused, 0 failed)" in again.stderr
-    forced = measured(out, *images, "--workers", "2", "--force")
+    forced = measured(out, *images, *cluster, "--force")
     assert "(6 computed, 0 reused, 0 failed)" in forced.stderr
     whole = screen.read_tables(out)  # every field computed in one run
     for table in screen.TABLES:
@@ -124,12 +125,13 @@ def test_an_interrupted_run_resumes_where_it_stopped(pairs, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, tmp_path):
+def test_a_corrupt_field_is_reported_and_the_others_are_written(pairs, running_scheduler, tmp_path):
     folder = own_copy(pairs[:5], tmp_path / "in")  # A24 fields 1 to 5; the fourth breaks
     broken = folder / pairs[3].actin.name.replace("AS_09125", "OWN")
     broken.write_bytes(broken.read_bytes()[:5000])
     out = tmp_path / "screen"
-    result = run_here("measure", "--images", folder, "--workers", "2", "--features", "basic", "--out", out)
+    options = ["--images", folder, "--scheduler", running_scheduler, "--features", "basic"]
+    result = run_here("measure", *options, "--out", out)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1
     assert len(lines) == 1, result.stderr

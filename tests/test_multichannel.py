@@ -122,8 +122,8 @@ def test_count_and_validate_give_the_numbers_of_separate_files(two_fields, tmp_p
 
 
 @pytest.mark.slow
-def test_measure_names_the_stains_after_the_channels(two_fields, tmp_path):
-    features = ["--features", "basic,ImageQuality", "--workers", "1"]
+def test_measure_names_the_stains_after_the_channels(two_fields, running_scheduler, tmp_path):
+    features = ["--features", "basic,ImageQuality", "--scheduler", running_scheduler]
     ome, separate = tmp_path / "ome", tmp_path / "separate"
     result = run_here(
         "measure", *ome_options(two_fields["ome"]), "--stain", "PH3=PH3", *features, "--out", ome
