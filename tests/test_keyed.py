@@ -12,6 +12,12 @@ def test_an_entry_is_found_by_its_name_and_key(tmp_path):
     assert keyed.find(tmp_path, "page", "cd" * 32, ".html") is None
     assert keyed.find(tmp_path, "page", "ab" * 32, ".png") is None
     assert keyed.find(tmp_path / "elsewhere", "page", "ab" * 32, ".html") is None
+    copy = tmp_path / "out" / "page.html"
+    copy.parent.mkdir()
+    assert keyed.restore(tmp_path, "page", "ab" * 32, ".html", copy)
+    assert copy.read_bytes() == b"<p>made</p>"
+    assert not keyed.restore(tmp_path, "page", "cd" * 32, ".html", tmp_path / "out" / "other.html")
+    assert not (tmp_path / "out" / "other.html").exists()
 
 
 def test_a_new_entry_replaces_the_names_older_ones_and_no_other(tmp_path):

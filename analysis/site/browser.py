@@ -271,10 +271,7 @@ def screenshot_pages(
         shot_keys = {page: hashlib.sha256(f"{keys[page]}\0{shown_in}".encode()).hexdigest() for page in pages}
     missing = []
     for page, shot in shots.items():
-        made = keyed.find(kept, page.stem, shot_keys[page], ".png") if shot_keys else None
-        if made:
-            shutil.copyfile(made, shot)
-        else:
+        if not (shot_keys and keyed.restore(kept, page.stem, shot_keys[page], ".png", shot)):
             missing.append(page)
     if missing:
         with headless_chromium(width, height) as driver:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import shutil
 from base64 import b64decode
 from pathlib import Path
 
@@ -430,9 +429,7 @@ def write_html(project: Project, page: Page, body: str, build: Path, kept: Path 
     landing = page.source == project.pages[0]
     markdown = _front(page, lang) + _downloads(page, landing) + body
     key = html_key(markdown, extra, build) if kept else ""
-    made = keyed.find(kept, page.stem, key, ".html") if kept else None
-    if made:
-        shutil.copyfile(made, html)
+    if kept and keyed.restore(kept, page.stem, key, ".html", html):
         return html
     _pandoc(markdown, html, "html5", extra, build)
     if kept:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -54,6 +55,27 @@ def find(store: Path, name: str, key: str, suffix: str) -> Path | None:
     """
     path = _entry(store, name, key, suffix)
     return path if path.is_file() else None
+
+
+def restore(store: Path, name: str, key: str, suffix: str, target: Path) -> bool:
+    """Copy the kept entry of ``name`` for ``key`` to ``target``, when there is one.
+
+    Parameters
+    ----------
+    store, name, key, suffix
+        As for :func:`_entry`.
+    target : Path
+        Where the entry's copy goes.
+
+    Returns
+    -------
+    bool
+        Whether there was an entry to copy.
+    """
+    made = find(store, name, key, suffix)
+    if made:
+        shutil.copyfile(made, target)
+    return made is not None
 
 
 def keep(store: Path, name: str, key: str, suffix: str, data: bytes) -> Path:
