@@ -4,6 +4,13 @@ The tests keep every file they make outside the checkout: the data cache and
 the render cache live in a temporary folder for the session (children
 inherit the variables), and a session fixture fails if any file of the
 checkout appeared, changed or vanished.
+
+The run's processes share one prediction store (``$ANALYSIS_PREDICTION_STORE``):
+the same field at the same scale through the same weights and code is
+predicted once per run, whichever test, command or worker asks first. Its
+entries are keyed by everything the labels depend on. Tests whose subject is
+the network's own run (an interrupt while it predicts, which runtime it
+imports, the installed package) take the ``network_runs`` fixture.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from skimage.draw import disk
 
 from analysis.io import images, pairing, registry
 from analysis.models import onnx_stardist, stardist_model
+from analysis.models.store import STORE_ENV
 from analysis.site import kernels
 
 _SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
@@ -51,6 +59,14 @@ def pytest_configure(config: pytest.Config) -> None:
     workers = config.getoption("numprocesses", None)  # pytest-xdist's -n, a number by now
     if isinstance(workers, int) and workers > 0:
         os.environ.update(kernels.thread_shares(workers))  # as the renderer's kernels share them
+    if not hasattr(config, "workerinput"):  # the controlling process: its workers inherit the store
+        os.environ[STORE_ENV] = str(Path(_SESSION_DIR.name) / "predictions")
+
+
+@pytest.fixture
+def network_runs(monkeypatch) -> None:
+    """No prediction store for this test: the network runs for every field it is asked for."""
+    monkeypatch.delenv(STORE_ENV)
 
 
 def checkout_files(root: Path = registry.PROJECT_ROOT) -> dict[str, int]:

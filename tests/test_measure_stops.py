@@ -92,7 +92,7 @@ def own_copy(pairs, folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_an_interrupted_run_resumes_where_it_stopped(pairs, running_scheduler, tmp_path):
+def test_an_interrupted_run_resumes_where_it_stopped(pairs, running_scheduler, tmp_path, network_runs):
     images = ["--images", own_copy(pairs[:6], tmp_path / "in"), "--features", "basic"]  # well A24
     out = tmp_path / "resumed"
     parts = out / "Image"

@@ -114,7 +114,7 @@ def test_thresholds_and_threads(monkeypatch):
 
 
 @pytest.mark.slow
-def test_counting_with_the_exported_network_never_imports_tensorflow(pairs, tmp_path):
+def test_counting_with_the_exported_network_never_imports_tensorflow(pairs, tmp_path, network_runs):
     folder = tmp_path / "field"  # one field is enough to load and run the network
     folder.mkdir()
     for path in (pairs[0].nuclei, pairs[0].actin):
