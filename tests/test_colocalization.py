@@ -1,13 +1,21 @@
-"""RWC and Costes as CellProfiler computes them: over the pixels of all objects, over the whole image."""
+"""Colocalization as CellProfiler computes it: per object all at once with cp_measure's numbers; RWC
+over the pixels of all objects, Costes over the whole image."""
+
+import warnings
 
 import numpy as np
 import pytest
+from cp_measure.core import measurecolocalization as cp_colocalization
 from cp_measure.core.measurecolocalization import bisection_costes, get_correlation_rwc
+from scipy import stats
 from skimage.draw import disk
+from skimage.segmentation import relabel_sequential, watershed
 
 from analysis.steps.colocalization import (
     costes_colocalization,
     costes_thresholds,
+    object_correlations,
+    pearson,
     rank_weighted_colocalization,
 )
 
@@ -82,3 +90,53 @@ def test_no_objects_no_values():
         *costes_colocalization(image, image, empty, (0.5, 0.5)),
     ):
         assert values.shape == (0,)
+
+
+def touching_cells(shape=(90, 110), seed=5):
+    """Touching objects grown from random seeds, one of a single pixel, one flat in both stains."""
+    rng = np.random.default_rng(seed)
+    markers = np.zeros(shape, np.int32)
+    for number, (row, col) in enumerate(rng.integers(5, [shape[0] - 5, shape[1] - 5], (14, 2)), start=1):
+        markers[row, col] = number
+    labels = relabel_sequential(watershed(rng.random(shape), markers, mask=rng.random(shape) < 0.93))[0]
+    labels[labels == 3] = 0
+    labels[2, 2] = 3  # one pixel: no correlation
+    first = rng.random(shape)
+    second = 0.5 * first + 0.3 * rng.random(shape)
+    flat = labels == 5
+    first[flat], second[flat] = 0.4, 0.7
+    return labels, np.round(first * 255) / 255, np.round(second * 255) / 255
+
+
+@pytest.mark.parametrize("field", [two_cells, touching_cells])
+def test_every_object_at_once_gives_cp_measures_per_object_values(field):
+    labels, first, second = field()
+    ours = object_correlations(first, second, labels)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy.cov of one pixel
+        expected = (
+            cp_colocalization.get_correlation_pearson(first, second, labels)
+            | cp_colocalization.get_correlation_manders_fold(first, second, labels)
+            | cp_colocalization.get_correlation_overlap(first, second, labels)
+        )
+    assert set(ours) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(ours[name], values, rtol=1e-9, atol=1e-12, err_msg=name)
+    if field is touching_cells:
+        assert np.isnan(ours["Correlation_Pearson"][[2, 4]]).all()  # one pixel, flat
+
+
+def test_the_background_correlation_is_scipys_to_the_bit():
+    rng = np.random.default_rng(7)
+    for size in (3, 10, 1000, 100_000):
+        first = rng.random(size)
+        second = 0.3 * first + rng.random(size)
+        assert pearson(first, second) == stats.pearsonr(first, second)[0]
+
+
+@pytest.mark.parametrize("scale", [255, 65535])
+def test_costes_search_takes_cp_measures_steps_on_either_grid(scale):
+    labels, first, second = touching_cells()
+    expected = bisection_costes(None, None, first.ravel(), second.ravel(), scale)
+    assert np.isfinite(expected).all()
+    assert costes_thresholds(first, second, scale) == expected

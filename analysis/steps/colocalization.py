@@ -1,7 +1,11 @@
-"""Rank-weighted and Costes colocalization of objects, as CellProfiler 4.2 computes them.
+"""CellProfiler 4.2's colocalization of two stains in every object, all objects at once.
 
-CellProfiler's MeasureColocalization measures these two per object, but not
-from each object's pixels alone, as cp_measure does:
+Pearson's correlation and slope, Manders' coefficients and the overlap
+coefficients of each object come from its own pixels
+(:func:`object_correlations`): cp_measure computes them object by object
+(``numpy.corrcoef`` and sums over each object's pixels); here they are sums
+over all objects' pixels together, grouped by object, with the same
+definitions. Two more are not measured from each object's pixels alone:
 
 - **RWC** (rank-weighted colocalization) ranks the pixels of all objects of
   the image together, and weighs each object's pixels by how far apart their
@@ -10,11 +14,15 @@ from each object's pixels alone, as cp_measure does:
   of the field, and counts each object's pixels above them; so the search
   (:func:`costes_thresholds`) is done once per field and pair of stains.
 
-The functions here follow CellProfiler; the threshold search itself is
-cp_measure's ``bisection_costes`` (CellProfiler's "Faster" search).
+The functions here follow CellProfiler; the threshold search is
+CellProfiler's "Faster" search as cp_measure's ``bisection_costes`` makes it,
+with the background's correlation computed as :func:`scipy.stats.pearsonr`
+computes it, without its p-value (:func:`pearson`).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -32,6 +40,80 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """``numerator / denominator``; NaN where both are 0, as in CellProfiler."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return numerator / denominator
+
+
+def object_correlations(first: np.ndarray, second: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Pearson's correlation and slope, Manders' and the overlap coefficients of every object.
+
+    Parameters
+    ----------
+    first, second : ndarray of float, shape (rows, cols)
+        The two stains on 0..1.
+    labels : ndarray of int, shape (rows, cols)
+        Objects 1..n without gaps, 0 = background, at least one object.
+
+    Returns
+    -------
+    dict
+        One value per object under cp_measure's names:
+        ``Correlation_Pearson`` and ``Correlation_Slope`` (of the second
+        stain on the first), ``Correlation_Manders_1`` and ``_2`` (of each
+        stain's intensity at or above :data:`MANDERS_SHARE` of its maximum in
+        the object, the share where the other is at or above it too),
+        ``Correlation_Overlap``, ``Correlation_K_1`` and ``_2`` (over those
+        pixels where both are). Manders' and the overlap coefficients are 0
+        for an object without such pixels; the correlation of an object with
+        one pixel, or a stain flat over it, is NaN (cp_measure's
+        ``numpy.corrcoef`` may instead give +-1 for a flat stain whose mean it
+        cannot represent exactly).
+    """
+    count = int(labels.max())
+    inside = labels > 0
+    objects, one, two = labels[inside] - 1, first[inside], second[inside]
+
+    def total(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        if where is None:
+            return np.bincount(objects, weights=values, minlength=count)
+        return np.bincount(objects[where], weights=values[where], minlength=count)
+
+    pixels = np.bincount(objects, minlength=count)
+    top_one, top_two = _maxima(one, objects, count), _maxima(two, objects, count)
+    # A stain flat over an object lies exactly on its mean (a sum of n equal values over n may not).
+    flat_one = (top_one == -_maxima(-one, objects, count))[objects]
+    flat_two = (top_two == -_maxima(-two, objects, count))[objects]
+    apart_one = np.where(flat_one, 0.0, one - (total(one) / pixels)[objects])
+    apart_two = np.where(flat_two, 0.0, two - (total(two) / pixels)[objects])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # numpy.corrcoef's and numpy.cov's steps: the covariances over n - 1, then r.
+        covariance = total(apart_one * apart_two) / (pixels - 1)
+        variance_one = total(apart_one * apart_one) / (pixels - 1)
+        variance_two = total(apart_two * apart_two) / (pixels - 1)
+        pearson = np.clip(covariance / np.sqrt(variance_one) / np.sqrt(variance_two), -1, 1)
+        slope = covariance / variance_one
+    bright_one = one >= (MANDERS_SHARE * top_one)[objects]
+    bright_two = two >= (MANDERS_SHARE * top_two)[objects]
+    both = bright_one & bright_two
+    some = np.bincount(objects[both], minlength=count) > 0
+    squares_one, squares_two = total(one * one, both), total(two * two, both)
+    product = total(one * two, both)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns = {
+            "Correlation_Manders_1": total(one, both) / total(one, bright_one),
+            "Correlation_Manders_2": total(two, both) / total(two, bright_two),
+            "Correlation_Overlap": product / np.sqrt(squares_one * squares_two),
+            "Correlation_K_1": product / squares_one,
+            "Correlation_K_2": product / squares_two,
+        }
+    return {"Correlation_Pearson": pearson, "Correlation_Slope": slope} | {
+        name: np.where(some, values, 0.0) for name, values in columns.items()
+    }
+
+
+def _maxima(values: np.ndarray, objects: np.ndarray, count: int) -> np.ndarray:
+    """The largest of ``values`` in each object 0..count-1."""
+    largest = np.full(count, -np.inf)
+    np.maximum.at(largest, objects, values)
+    return largest
 
 
 def rank_weighted_colocalization(
@@ -78,8 +160,52 @@ def rank_weighted_colocalization(
     )
 
 
+def pearson(first: np.ndarray, second: np.ndarray) -> float:
+    """Pearson's correlation of two pixel lists, with the arithmetic of :func:`scipy.stats.pearsonr`.
+
+    Parameters
+    ----------
+    first, second : ndarray of float, shape (n,)
+        At least two pixels, neither list constant.
+
+    Returns
+    -------
+    float
+        Equal to ``scipy.stats.pearsonr(first, second)[0]`` (tested), without
+        its p-value, which Costes' search does not read.
+    """
+    apart = [values - values.mean() for values in (first, second)]
+    largest = [np.abs(values).max() for values in apart]
+    norms = [top * np.linalg.norm(values / top, axis=-1) for values, top in zip(apart, largest, strict=True)]
+    return float(np.clip(np.vecdot(apart[0] / norms[0], apart[1] / norms[1]), -1.0, 1.0))
+
+
+def _background_correlation(first: np.ndarray, second: np.ndarray, below: np.ndarray) -> float:
+    """The correlation of the pixels below either threshold; NaN for fewer than 3 or a flat stain."""
+    if np.count_nonzero(below) < 3:
+        return np.nan
+    one, two = first[below], second[below]
+    if np.ptp(one) == 0 or np.ptp(two) == 0:
+        return np.nan
+    return pearson(one, two)
+
+
+def _undefined(reason: str) -> tuple[float, float]:
+    warnings.warn(f"Undefined Costes result: {reason}", RuntimeWarning, stacklevel=3)
+    return np.nan, np.nan
+
+
 def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tuple[float, float]:
-    """Costes' thresholds of two whole images, by cp_measure's search (CellProfiler's "Faster").
+    """Costes' thresholds of two whole images, by CellProfiler's "Faster" search.
+
+    The pixels where either stain is above 0 give a regression line of the
+    second stain on the first (orthogonal least squares). Candidate
+    thresholds on the first stain's grid of ``scale`` steps, and the
+    second's on that line, are searched for the largest at which the pixels
+    below either threshold still correlate (r >= 0): each step tries the
+    candidate a sixth of the window below its top (the window's middle once
+    it is six steps or narrower), as cp_measure's ``bisection_costes``
+    searches, step for step.
 
     Parameters
     ----------
@@ -92,11 +218,49 @@ def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tupl
     Returns
     -------
     first_threshold, second_threshold : float
-        NaN where the search finds none (cp_measure warns why).
+        NaN where the search finds none (with a RuntimeWarning that says why).
     """
-    from cp_measure.core.measurecolocalization import bisection_costes
-
-    return bisection_costes(None, None, first.ravel(), second.ravel(), scale)
+    one, two = first.ravel().astype(float), second.ravel().astype(float)
+    lit = (one > 0) | (two > 0)
+    if not (np.isfinite(one).all() and np.isfinite(two).all()):
+        return _undefined("a stain is not finite")
+    if np.count_nonzero(lit) < 3:
+        return _undefined("fewer than three nonzero paired pixels")
+    if np.ptp(one[lit]) == 0 or np.ptp(two[lit]) == 0:
+        return _undefined("constant channel in the regression subset")
+    lit_one, lit_two = one[lit], two[lit]
+    variance_one, variance_two = np.var(lit_one, ddof=1), np.var(lit_two, ddof=1)
+    covariance = 0.5 * (np.var(lit_one + lit_two, ddof=1) - (variance_one + variance_two))
+    if abs(covariance) <= 8 * np.finfo(float).eps * max(variance_one, variance_two):
+        return _undefined("zero or ill-conditioned covariance")
+    spread = variance_two - variance_one
+    slope = (spread + np.sqrt(spread * spread + 4 * (covariance * covariance))) / (2 * covariance)
+    offset = np.mean(lit_two) - slope * np.mean(lit_one)
+    if not (np.isfinite(slope) and np.isfinite(offset)):
+        return _undefined("non-finite regression")
+    left, right = 1, scale
+    middle, last, valid = (right - left) // (6 / 5) + left, 0, None
+    for step in range(257):
+        if middle == last:
+            break
+        if step == 256:
+            return _undefined("bisection did not converge")
+        threshold = middle / scale
+        below = (one < threshold) | (two < slope * threshold + offset)
+        correlation = _background_correlation(one, two, below)
+        if not np.isfinite(correlation) or correlation < 0:
+            left = middle - 1
+        else:
+            right, valid = middle + 1, middle
+        last = middle
+        middle = (right - left) // (6 / 5 if right - left > 6 else 2) + left
+    if valid is None:
+        return _undefined("no finite nonnegative background correlation found")
+    threshold_one = (valid - 1) / scale
+    threshold_two = slope * threshold_one + offset
+    if not np.isfinite(_background_correlation(one, two, (one < threshold_one) | (two < threshold_two))):
+        return _undefined("chosen background subset has undefined correlation")
+    return float(threshold_one), float(threshold_two)
 
 
 def costes_colocalization(

@@ -32,22 +32,26 @@ CellProfiler's own percentile rule (cp_measure's ``legacy=True``).
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Callable, Mapping
 from functools import cache
 from itertools import combinations
 
 import numpy as np
+from centrosome.cpmorphology import color_labels
 from skimage.morphology import disk
 from skimage.segmentation import relabel_sequential
 
 from analysis.steps.colocalization import (
     costes_colocalization,
     costes_thresholds,
+    object_correlations,
     rank_weighted_colocalization,
 )
 from analysis.steps.granularity import granular_spectrum, granularity, object_weights
 from analysis.steps.radial import object_rings, radial_distribution
+from analysis.steps.shape import size_shape
 
 TEXTURE_SCALE = 3
 """Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
@@ -60,38 +64,37 @@ Scales = Mapping[str, int]
 
 
 @cache
-def _functions() -> tuple[dict[str, Callable], dict[str, Callable]]:
-    """cp_measure's per-object and per-pair functions, imported on first use (numba compiles)."""
+def _functions() -> dict[str, Callable]:
+    """cp_measure's per-object functions, imported on first use (numba compiles)."""
     import cp_measure
-    from cp_measure.bulk import get_core_measurements, get_correlation_measurements
-    from cp_measure.core.measurecolocalization import get_correlation_overlap
+    from cp_measure.bulk import get_core_measurements
 
     cp_measure.set_accelerator("numba")
     # Labels are made contiguous once per call of family_features, not once per function.
-    core = get_core_measurements(legacy=True, sanitize=False)
-    pairs = get_correlation_measurements(sanitize=False) | {"overlap": get_correlation_overlap}
-    return core, pairs
+    return get_core_measurements(legacy=True, sanitize=False)
 
 
 def _measure(name: str) -> Callable:
-    return _functions()[0][name]
+    return _functions()[name]
 
 
-def _pair(name: str) -> Callable:
-    return _functions()[1][name]
+def _colours(labels: np.ndarray, shared: dict) -> np.ndarray:
+    """The objects coloured so that touching ones differ, found once per object type of a field."""
+    key = ("colours", hashlib.blake2b(np.ascontiguousarray(labels), digest_size=16).digest())
+    if key not in shared:
+        shared[key] = color_labels(labels)
+    return shared[key]
 
 
 def _area_shape(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    columns = {}
-    for part in ("sizeshape", "zernike", "feret"):
-        columns |= {
-            f"AreaShape_{name}": value for name, value in _measure(part)(labels, _any(stains)).items()
-        }
+    columns = size_shape(labels, _colours(labels, shared))
+    for part in ("zernike", "feret"):
+        columns |= _measure(part)(labels, _any(stains))
     # An object of one or two pixels has no perimeter: its form factor is undefined. NaN, as the
     # small set writes it, where CellProfiler writes infinity (a scaler fitted on single cells fails on it).
-    perimeter = np.asarray(columns["AreaShape_Perimeter"])
-    columns["AreaShape_FormFactor"] = np.where(perimeter > 0, columns["AreaShape_FormFactor"], np.nan)
-    return columns
+    perimeter = columns["Perimeter"]
+    columns["FormFactor"] = np.where(perimeter > 0, columns["FormFactor"], np.nan)
+    return {f"AreaShape_{name}": value for name, value in columns.items()}
 
 
 def _intensity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
@@ -113,7 +116,7 @@ def _texture(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -
 
 
 def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    rings = object_rings(labels)
+    rings = object_rings(labels, _colours(labels, shared))
     columns = {}
     for stain, image in stains.items():
         for name, value in radial_distribution(rings, image).items():
@@ -141,12 +144,11 @@ def _correlation(labels: np.ndarray, stains: Stains, scales: Scales, shared: dic
     for first, second in combinations(stains, 2):
         pair = (stains[first], stains[second], labels)
         ab, ba = f"{first}_{second}", f"{second}_{first}"
-        pearson = _pair("pearson")(*pair)
-        columns[f"Correlation_Correlation_{ab}"] = pearson["Correlation_Pearson"]
-        columns[f"Correlation_Slope_{ab}"] = pearson["Correlation_Slope"]
-        overlap = _pair("overlap")(*pair)
-        columns[f"Correlation_Overlap_{ab}"] = overlap["Correlation_Overlap"]
-        for kind, values in (("K", overlap), ("Manders", _pair("manders_fold")(*pair))):
+        values = object_correlations(*pair)
+        columns[f"Correlation_Correlation_{ab}"] = values["Correlation_Pearson"]
+        columns[f"Correlation_Slope_{ab}"] = values["Correlation_Slope"]
+        columns[f"Correlation_Overlap_{ab}"] = values["Correlation_Overlap"]
+        for kind in ("K", "Manders"):
             columns[f"Correlation_{kind}_{ab}"] = values[f"Correlation_{kind}_1"]
             columns[f"Correlation_{kind}_{ba}"] = values[f"Correlation_{kind}_2"]
         key = ("costes_thresholds", first, second)

@@ -22,8 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from centrosome.cpmorphology import color_labels, distance_to_edge
+from centrosome.cpmorphology import color_labels
 from centrosome.propagate import propagate
+from scipy import ndimage as ndi
+
+from analysis.steps.shape import edge_distances
 
 RINGS = 4
 """Rings per object, from the centre (1) to the edge (4)."""
@@ -86,32 +89,39 @@ class ObjectRings:
     """Wedge 0..WEDGES-1 of each such pixel."""
 
 
-def object_rings(labels: np.ndarray) -> ObjectRings:
+def object_rings(labels: np.ndarray, colours: np.ndarray | None = None) -> ObjectRings:
     """The rings and wedges of every object, from its centre to its edge.
+
+    Each object is grown from its centre in its own box, alone: the same
+    growth as CellProfiler's, which grows all objects of one colour at
+    once over the whole image.
 
     Parameters
     ----------
     labels : ndarray of int, shape (rows, cols)
         Objects 1..n without gaps, 0 = background.
+    colours : ndarray of int, optional
+        :func:`centrosome.cpmorphology.color_labels` of ``labels``, if
+        already found.
 
     Returns
     -------
     ObjectRings
     """
     count = int(labels.max())
-    to_edge = distance_to_edge(labels)
+    to_edge = edge_distances(color_labels(labels) if colours is None else colours, outside_is_edge=False)
     centre_rows, centre_cols = cellprofiler_centres(to_edge, labels, count)
-    centres = np.zeros(labels.shape, int)
-    centres[centre_rows, centre_cols] = labels[centre_rows, centre_cols]
-    # Touching objects get different colours; each colour is grown from its centres at once.
-    colours = color_labels(labels)
     from_centre = np.zeros(labels.shape)
-    grown = np.zeros(labels.shape, int)
-    for colour in range(1, colours.max() + 1):
-        mask = colours == colour
-        reached, distance = propagate(np.zeros(labels.shape), centres, mask, 1)
-        from_centre[mask], grown[mask] = distance[mask], reached[mask]
-    inside = grown > 0
+    grown = np.zeros(labels.shape, bool)
+    for number, box in enumerate(ndi.find_objects(labels), start=1):
+        if box is None:  # a number without an object
+            continue
+        mask = labels[box] == number
+        seed = np.zeros(mask.shape, np.int32)
+        seed[centre_rows[number - 1] - box[0].start, centre_cols[number - 1] - box[1].start] = 1
+        reached, distance = propagate(np.zeros(mask.shape), seed, mask, 1)
+        from_centre[box][mask], grown[box][mask] = distance[mask], reached[mask] > 0
+    inside = grown
     objects = labels[inside] - 1
     scaled = from_centre[inside] / (from_centre[inside] + to_edge[inside] + 0.001)
     rings = np.minimum((scaled * RINGS).astype(int), RINGS)
