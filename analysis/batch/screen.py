@@ -253,6 +253,27 @@ def _interrupts_held() -> Iterator[None]:
             signal.raise_signal(held[0])
 
 
+def worker_environment() -> dict:
+    """The variables a local cluster's nanny sets for its workers: dask's, less the malloc trim.
+
+    dask sets ``MALLOC_TRIM_THRESHOLD_`` for every worker it spawns, so that
+    freed memory goes back to the system at once. Set at all, it also stops
+    glibc from raising its threshold for mapping large blocks, so every
+    image-sized temporary array is mapped and zeroed afresh: a field takes
+    1.6 times as long (``bench/RESULTS.md``). Without it glibc keeps freed
+    blocks for reuse; a worker's memory stays flat over a screen.
+
+    Returns
+    -------
+    dict
+        ``distributed.nanny.pre-spawn-environ`` without the trim threshold.
+    """
+    import dask
+
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    return {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
+
+
 @contextlib.contextmanager
 def _client(workers: int | None, scheduler: str | None) -> Iterator:
     """A dask client on a new LocalCluster or on the scheduler at ``scheduler``; both closed on leaving."""
@@ -271,8 +292,13 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
                     scheduler, f"cannot reach the dask scheduler ({first_line(error)})"
                 ) from None
         else:
-            # A field is retried once; a worker lost twice under a task fails it too.
-            with _interrupts_held(), dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+            # A field is retried once; a worker lost twice under a task fails it too. The workers
+            # keep glibc's own memory thresholds (see worker_environment).
+            settings = {
+                "distributed.scheduler.allowed-failures": 1,
+                "distributed.nanny.pre-spawn-environ": worker_environment(),
+            }
+            with _interrupts_held(), dask.config.set(settings):
                 cluster = opened.enter_context(
                     LocalCluster(
                         n_workers=workers or os.cpu_count() or 1,
