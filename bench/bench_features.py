@@ -27,7 +27,8 @@ from analysis.steps.profiling import FAMILIES, costes_scale, family_features
 from analysis.steps.quality import image_quality
 
 
-def _sets(labels, raw, unit):
+def feature_sets(labels, raw, unit):
+    """Each feature set of one field as a function of no arguments, by name."""
     scales = {name: costes_scale(image) for name, image in raw.items()}
 
     def field(family):  # one field's object types share what its images alone decide, as in measure
@@ -51,7 +52,7 @@ def main() -> None:
         raw = read_stains(images)
         labels = find_objects(raw, settings, model)[0]
         unit = {name: to_unit(image) for name, image in raw.items()}
-        sets = _sets(labels, raw, unit)
+        sets = feature_sets(labels, raw, unit)
         for run in sets.values():  # numba compiles on the first call
             run()
         for name, run in sets.items():
