@@ -192,6 +192,24 @@ def read_tables(
     return tables
 
 
+@functools.cache
+def one_thread_per_worker() -> None:
+    """Limit this worker process's thread pools (OpenCV's, BLAS, OpenMP) to one thread.
+
+    A worker computes one field at a time on one core, beside the other
+    workers; libraries that start a thread per core there fight over the
+    cores (two workers on two cores took half as long again per field).
+    Workers started by a nanny already get one-thread BLAS and OpenMP from
+    the environment, but not OpenCV; those of ``dask worker --no-nanny`` get
+    neither. Done once, on a worker's first task.
+    """
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    cv2.setNumThreads(1)
+    threadpool_limits(1)
+
+
 @functools.lru_cache(maxsize=2)
 def worker_model(spec: str | None):
     """The StarDist model of one worker process, loaded on its first task only.
@@ -219,6 +237,7 @@ def measure_task(images: FieldImages, settings: Settings, model_spec: str | None
     dict
         :func:`analysis.batch.per_field.measure_field`'s tables.
     """
+    one_thread_per_worker()
     model = worker_model(model_spec) if get_method(settings.method).needs_model else None
     return measure_field(images, settings, model).tables
 
