@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from centrosome.cpmorphology import color_labels
-from centrosome.propagate import propagate
-from scipy import ndimage as ndi
 
+from analysis.steps.geodesic import distances_from_seeds
 from analysis.steps.shape import edge_distances
 
 RINGS = 4
@@ -92,9 +91,9 @@ class ObjectRings:
 def object_rings(labels: np.ndarray, colours: np.ndarray | None = None) -> ObjectRings:
     """The rings and wedges of every object, from its centre to its edge.
 
-    Each object is grown from its centre in its own box, alone: the same
-    growth as CellProfiler's, which grows all objects of one colour at
-    once over the whole image.
+    Every object is grown from its centre at once, each inside itself
+    (:func:`analysis.steps.geodesic.distances_from_seeds`): the distances
+    CellProfiler's growth gives, one colour of objects at a time.
 
     Parameters
     ----------
@@ -111,17 +110,11 @@ def object_rings(labels: np.ndarray, colours: np.ndarray | None = None) -> Objec
     count = int(labels.max())
     to_edge = edge_distances(color_labels(labels) if colours is None else colours, outside_is_edge=False)
     centre_rows, centre_cols = cellprofiler_centres(to_edge, labels, count)
-    from_centre = np.zeros(labels.shape)
-    grown = np.zeros(labels.shape, bool)
-    for number, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None:  # a number without an object
-            continue
-        mask = labels[box] == number
-        seed = np.zeros(mask.shape, np.int32)
-        seed[centre_rows[number - 1] - box[0].start, centre_cols[number - 1] - box[1].start] = 1
-        reached, distance = propagate(np.zeros(mask.shape), seed, mask, 1)
-        from_centre[box][mask], grown[box][mask] = distance[mask], reached[mask] > 0
-    inside = grown
+    present = (
+        np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
+    )  # numbers without an object have no centre
+    from_centre = distances_from_seeds(labels, centre_rows[present], centre_cols[present])
+    inside = np.isfinite(from_centre)
     objects = labels[inside] - 1
     scaled = from_centre[inside] / (from_centre[inside] + to_edge[inside] + 0.001)
     rings = np.minimum((scaled * RINGS).astype(int), RINGS)
