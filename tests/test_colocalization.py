@@ -12,6 +12,7 @@ from skimage.draw import disk
 from skimage.segmentation import relabel_sequential, watershed
 
 from analysis.steps.colocalization import (
+    _Background,
     costes_colocalization,
     costes_thresholds,
     object_correlations,
@@ -134,9 +135,29 @@ def test_the_background_correlation_is_scipys_to_the_bit():
         assert pearson(first, second) == stats.pearsonr(first, second)[0]
 
 
-@pytest.mark.parametrize("scale", [255, 65535])
-def test_costes_search_takes_cp_measures_steps_on_either_grid(scale):
+@pytest.mark.parametrize("scale", [255, 4095, 65535])
+@pytest.mark.parametrize("on_the_grid", [True, False], ids=["counted", "pixels"])
+def test_costes_search_takes_cp_measures_steps_on_either_grid(scale, on_the_grid):
+    # On the grid every pixel is k / scale, and the search counts pairs of values; off it, pixels.
     labels, first, second = touching_cells()
+    if on_the_grid:
+        first, second = (np.round(stain * scale) / scale for stain in (first, second))
+    else:
+        first = np.clip(first + np.random.default_rng(1).normal(0, 1e-4, first.shape), 0, 1)
     expected = bisection_costes(None, None, first.ravel(), second.ravel(), scale)
     assert np.isfinite(expected).all()
     assert costes_thresholds(first, second, scale) == expected
+
+
+def test_an_uncorrelated_background_is_measured_in_floating_point_as_cellprofiler_does():
+    # Four values in every combination: the counted r is exactly 0, whose sign only the floating-point
+    # arithmetic CellProfiler uses can give; the counts hand it over to the pixels.
+    rng = np.random.default_rng(2)
+    pairs = np.array([(a, b) for a in (10, 20, 30, 40) for b in (5, 50, 90, 200)] * 9)
+    shuffled = rng.permutation(pairs)
+    first, second = (shuffled[:, index].reshape(12, 12) / 255 for index in (0, 1))
+    background = _Background(first.ravel(), second.ravel(), 255)
+    assert background.counted
+    expected = pearson(first.ravel(), second.ravel())
+    assert background.correlation(1.0, 1.0) == expected
+    assert -1e-12 < expected < 0  # rounding's sign: a step of the search goes the other way

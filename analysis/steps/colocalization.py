@@ -29,6 +29,9 @@ from scipy import ndimage as ndi
 
 MANDERS_SHARE = 0.15
 """A pixel counts for RWC at this share of its object's brightest pixel or above (CellProfiler: 15 %)."""
+_NEAR_ZERO = 1e-6
+"""Below this |r|, Costes' search computes the background's correlation in floating point, as
+CellProfiler does: so close to 0 its rounding could give the other sign."""
 
 
 def _per_object(objects: np.ndarray, values: np.ndarray, where: np.ndarray, count: int) -> np.ndarray:
@@ -180,14 +183,63 @@ def pearson(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.clip(np.vecdot(apart[0] / norms[0], apart[1] / norms[1]), -1.0, 1.0))
 
 
-def _background_correlation(first: np.ndarray, second: np.ndarray, below: np.ndarray) -> float:
-    """The correlation of the pixels below either threshold; NaN for fewer than 3 or a flat stain."""
-    if np.count_nonzero(below) < 3:
-        return np.nan
-    one, two = first[below], second[below]
-    if np.ptp(one) == 0 or np.ptp(two) == 0:
-        return np.nan
-    return pearson(one, two)
+class _Background:
+    """The correlation of the pixels below a pair of thresholds, asked for at each step of the search.
+
+    Where both stains take only the values k / scale (every image of an
+    integer pixel type, on 0..1), the pixels are counted once per pair of
+    values, and each step sums those counts: the sign of the correlation
+    comes exactly from whole numbers. Where that correlation is nearly 0
+    (|r| < :data:`_NEAR_ZERO`), or a stain takes other values, it is computed
+    from the pixels themselves, as :func:`scipy.stats.pearsonr` computes it.
+    The search reads only whether it is defined and its sign, so both ways
+    give it the same answer.
+    """
+
+    def __init__(self, first: np.ndarray, second: np.ndarray, scale: int):
+        self.first, self.second = first, second
+        levels = [np.rint(values * scale) for values in (first, second)]
+        self.counted = all(
+            ((level >= 0) & (level <= scale) & (level / scale == values)).all()
+            for level, values in zip(levels, (first, second), strict=True)
+        )
+        if not self.counted:
+            return
+        one, two = (level.astype(np.int64) for level in levels)
+        pairs = one * (scale + 1) + two
+        if scale < 2048:  # every pair of values fits in a table of counts
+            counts = np.bincount(pairs, minlength=(scale + 1) ** 2)
+            present = np.flatnonzero(counts)
+            counts = counts[present]
+        else:
+            present, counts = np.unique(pairs, return_counts=True)
+        self.one, self.two, self.counts = present // (scale + 1), present % (scale + 1), counts
+        self.value_one, self.value_two = self.one / scale, self.two / scale
+
+    def correlation(self, threshold_one: float, threshold_two: float) -> float:
+        """Pearson's r below either threshold (or its sign); NaN for fewer than 3 pixels or a flat stain."""
+        if not self.counted:
+            return self._from_pixels(threshold_one, threshold_two)
+        below = (self.value_one < threshold_one) | (self.value_two < threshold_two)
+        counts, one, two = self.counts[below], self.one[below], self.two[below]
+        pixels = int(counts.sum())
+        if pixels < 3 or one.min() == one.max() or two.min() == two.max():
+            return np.nan
+        sum_one, sum_two = int(counts @ one), int(counts @ two)
+        covariance = pixels * int(counts @ (one * two)) - sum_one * sum_two
+        spread_one = pixels * int(counts @ (one * one)) - sum_one * sum_one
+        spread_two = pixels * int(counts @ (two * two)) - sum_two * sum_two
+        exact = covariance / np.sqrt(float(spread_one) * float(spread_two))
+        return exact if abs(exact) >= _NEAR_ZERO else self._from_pixels(threshold_one, threshold_two)
+
+    def _from_pixels(self, threshold_one: float, threshold_two: float) -> float:
+        below = (self.first < threshold_one) | (self.second < threshold_two)
+        if np.count_nonzero(below) < 3:
+            return np.nan
+        one, two = self.first[below], self.second[below]
+        if np.ptp(one) == 0 or np.ptp(two) == 0:
+            return np.nan
+        return pearson(one, two)
 
 
 def _undefined(reason: str) -> tuple[float, float]:
@@ -238,6 +290,7 @@ def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tupl
     offset = np.mean(lit_two) - slope * np.mean(lit_one)
     if not (np.isfinite(slope) and np.isfinite(offset)):
         return _undefined("non-finite regression")
+    background = _Background(one, two, scale)
     left, right = 1, scale
     middle, last, valid = (right - left) // (6 / 5) + left, 0, None
     for step in range(257):
@@ -246,8 +299,7 @@ def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tupl
         if step == 256:
             return _undefined("bisection did not converge")
         threshold = middle / scale
-        below = (one < threshold) | (two < slope * threshold + offset)
-        correlation = _background_correlation(one, two, below)
+        correlation = background.correlation(threshold, slope * threshold + offset)
         if not np.isfinite(correlation) or correlation < 0:
             left = middle - 1
         else:
@@ -258,7 +310,7 @@ def costes_thresholds(first: np.ndarray, second: np.ndarray, scale: int) -> tupl
         return _undefined("no finite nonnegative background correlation found")
     threshold_one = (valid - 1) / scale
     threshold_two = slope * threshold_one + offset
-    if not np.isfinite(_background_correlation(one, two, (one < threshold_one) | (two < threshold_two))):
+    if not np.isfinite(background.correlation(threshold_one, threshold_two)):
         return _undefined("chosen background subset has undefined correlation")
     return float(threshold_one), float(threshold_two)
 
