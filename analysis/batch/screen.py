@@ -1,7 +1,10 @@
 """Measuring a whole screen on dask.distributed, one Parquet part per field.
 
 Each field is one task (:func:`analysis.batch.per_field.measure_field`), run on a
-``LocalCluster`` sized to the machine or on any running dask scheduler. The
+``LocalCluster`` sized to the machine or on any running dask scheduler. A
+local cluster of one worker computes in this process, in a thread beside the
+client's (a crash of the process, not merely a failing field, then ends the
+run; a rerun resumes it); more workers are processes of their own. The
 client writes each finished field's four tables as Parquet parts,
 ``OUT/<table>/<field>.parquet``, each under a temporary name first, the
 ``Image`` part last: a field counts as done when its ``Image`` part exists
@@ -193,36 +196,36 @@ def read_tables(
 
 
 @functools.cache
-def one_thread_per_worker() -> None:
-    """Limit this worker process's thread pools (OpenCV's, BLAS, OpenMP) to one thread.
+def limit_threads(threads: int) -> None:
+    """Limit this worker process's thread pools (OpenCV's, BLAS, OpenMP) to ``threads``.
 
-    A worker computes one field at a time on one core, beside the other
-    workers; libraries that start a thread per core there fight over the
-    cores (two workers on two cores took half as long again per field).
-    Workers started by a nanny already get one-thread BLAS and OpenMP from
-    the environment, but not OpenCV; those of ``dask worker --no-nanny`` get
-    neither. Done once, on a worker's first task.
+    A worker computes one field at a time beside the other workers;
+    libraries that start a thread per core there fight over the cores (two
+    workers on two cores took half as long again per field). Workers of a
+    local cluster get their share of the cores, those of a running
+    scheduler one thread each. Done once, on a worker's first task.
     """
     import cv2
     from threadpoolctl import threadpool_limits
 
-    cv2.setNumThreads(1)
-    threadpool_limits(1)
+    cv2.setNumThreads(threads)
+    threadpool_limits(threads)
 
 
 @functools.lru_cache(maxsize=2)
-def worker_model(spec: str | None):
+def worker_model(spec: str | None, threads: int = 1):
     """The StarDist model of one worker process, loaded on its first task only.
 
-    Its predictions use one thread: each worker is one thread, and the
-    workers share the machine's cores.
+    Its predictions use the worker's ``threads`` (:func:`limit_threads`).
     """
     from analysis.models.stardist_model import load_model
 
-    return load_model(spec, threads=1)
+    return load_model(spec, threads=threads)
 
 
-def measure_task(images: FieldImages, settings: Settings, model_spec: str | None) -> dict[str, pd.DataFrame]:
+def measure_task(
+    images: FieldImages, settings: Settings, model_spec: str | None, threads: int = 1
+) -> dict[str, pd.DataFrame]:
     """One field, measured on a worker.
 
     Parameters
@@ -231,14 +234,16 @@ def measure_task(images: FieldImages, settings: Settings, model_spec: str | None
     settings : Settings
     model_spec : str or None
         As for :func:`analysis.models.stardist_model.load_model`.
+    threads : int
+        The worker's threads (:func:`limit_threads`).
 
     Returns
     -------
     dict
         :func:`analysis.batch.per_field.measure_field`'s tables.
     """
-    one_thread_per_worker()
-    model = worker_model(model_spec) if get_method(settings.method).needs_model else None
+    limit_threads(threads)
+    model = worker_model(model_spec, threads) if get_method(settings.method).needs_model else None
     return measure_field(images, settings, model).tables
 
 
@@ -272,25 +277,49 @@ def _interrupts_held() -> Iterator[None]:
             signal.raise_signal(held[0])
 
 
-def worker_environment() -> dict:
-    """The variables a local cluster's nanny sets for its workers: dask's, less the malloc trim.
+def worker_threads(workers: int | None) -> int:
+    """How many threads each worker of a local cluster computes on: its share of the cores.
+
+    Parameters
+    ----------
+    workers : int or None
+        Workers of the cluster (None: one per core).
+
+    Returns
+    -------
+    int
+        The cores over the workers, at least 1.
+    """
+    cores = os.cpu_count() or 1
+    return max(1, cores // (workers or cores))
+
+
+def worker_environment(threads: int) -> dict:
+    """The variables a local cluster's nanny sets for its workers: its thread share, no malloc trim.
 
     dask sets ``MALLOC_TRIM_THRESHOLD_`` for every worker it spawns, so that
     freed memory goes back to the system at once. Set at all, it also stops
     glibc from raising its threshold for mapping large blocks, so every
     image-sized temporary array is mapped and zeroed afresh: a field takes
     1.6 times as long (``bench/RESULTS.md``). Without it glibc keeps freed
-    blocks for reuse; a worker's memory stays flat over a screen.
+    blocks for reuse; a worker's memory stays flat over a screen. dask's
+    one-thread BLAS and OpenMP become ``threads``.
+
+    Parameters
+    ----------
+    threads : int
+        :func:`worker_threads`.
 
     Returns
     -------
     dict
-        ``distributed.nanny.pre-spawn-environ`` without the trim threshold.
+        ``distributed.nanny.pre-spawn-environ``.
     """
     import dask
 
     environ = dask.config.get("distributed.nanny.pre-spawn-environ", {})
-    return {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
+    environ = {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
+    return environ | dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), threads)
 
 
 @contextlib.contextmanager
@@ -312,17 +341,19 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
                 ) from None
         else:
             # A field is retried once; a worker lost twice under a task fails it too. The workers
-            # keep glibc's own memory thresholds (see worker_environment).
+            # keep glibc's own memory thresholds (see worker_environment). One worker computes in
+            # this process, a thread beside the client's: nothing to start, import or send again.
+            count = workers or os.cpu_count() or 1
             settings = {
                 "distributed.scheduler.allowed-failures": 1,
-                "distributed.nanny.pre-spawn-environ": worker_environment(),
+                "distributed.nanny.pre-spawn-environ": worker_environment(worker_threads(workers)),
             }
             with _interrupts_held(), dask.config.set(settings):
                 cluster = opened.enter_context(
                     LocalCluster(
-                        n_workers=workers or os.cpu_count() or 1,
+                        n_workers=count,
                         threads_per_worker=1,
-                        processes=True,
+                        processes=count > 1,
                         dashboard_address=":0",  # any free port: never a clash with another run
                         silence_logs=logging.CRITICAL,
                     )
@@ -465,9 +496,12 @@ def run_screen(
     status = {images.name: "reused" for images in fields}
     failures = []
     if todo:
+        threads = 1 if scheduler else worker_threads(workers)
         with _client(workers, scheduler) as client:
             futures = {
-                client.submit(measure_task, images, settings, model_spec, retries=1, pure=False): images
+                client.submit(
+                    measure_task, images, settings, model_spec, threads, retries=1, pure=False
+                ): images
                 for images in todo
             }
             from dask.distributed import as_completed
