@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from centrosome.cpmorphology import color_labels
 from scipy import ndimage as ndi
 from skimage.draw import disk
 
@@ -222,9 +223,32 @@ def test_a_field_keeps_each_pairs_costes_thresholds_for_its_next_object_type():
     shared = {}
     scales = dict.fromkeys(images, 255)
     found = profiling.family_features("Correlation", labels, images, scales, shared)
-    assert list(shared) == [("costes_thresholds", "DNA", "Actin")]
+    assert [key for key in shared if key[0] != "objects"] == [("costes_thresholds", "DNA", "Actin")]
     # What is kept is what is read: thresholds above every pixel leave no object anything above them.
     shared[("costes_thresholds", "DNA", "Actin")] = (2.0, 2.0)
     planted = profiling.family_features("Correlation", labels, images, scales, shared)
     assert (planted["Correlation_Costes_DNA_Actin"] == 0).all()
     assert (found["Correlation_Costes_DNA_Actin"] > 0).all()
+
+
+def test_the_families_of_a_label_image_renumber_and_colour_it_once(monkeypatch):
+    labels, images = two_discs()
+    labels = np.where(labels == 1, 5, labels)  # a gap: 2 and 5
+    scales = dict.fromkeys(images, 255)
+    alone = {
+        family: profiling.family_features(family, labels, images, scales) for family in profiling.FAMILIES
+    }
+    coloured = []
+    monkeypatch.setattr(
+        profiling, "color_labels", lambda objects: coloured.append(1) or color_labels(objects)
+    )
+    shared = {}
+    for family, expected in alone.items():
+        together = profiling.family_features(family, labels, images, scales, shared)
+        for name, values in expected.items():
+            np.testing.assert_array_equal(together[name], values, err_msg=name)
+    assert coloured == [1]  # the shape and the rings share it
+    assert len([key for key in shared if key[0] == "objects"]) == 1
+    # Another label image, even with the same objects, is renumbered on its own.
+    profiling.family_features("AreaShape", labels.copy(), images, scales, shared)
+    assert len([key for key in shared if key[0] == "objects"]) == 2

@@ -32,9 +32,9 @@ CellProfiler's own percentile rule (cp_measure's ``legacy=True``).
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
 
@@ -78,16 +78,35 @@ def _measure(name: str) -> Callable:
     return _functions()[name]
 
 
-def _colours(labels: np.ndarray, shared: dict) -> np.ndarray:
-    """The objects coloured so that touching ones differ, found once per object type of a field."""
-    key = ("colours", hashlib.blake2b(np.ascontiguousarray(labels), digest_size=16).digest())
-    if key not in shared:
-        shared[key] = color_labels(labels)
+@dataclass
+class _Objects:
+    """One label image's objects numbered 1..n without gaps, and what the families share of them."""
+
+    given: np.ndarray
+    """The label image as the caller passed it (kept, so that its ``id`` names only it)."""
+    labels: np.ndarray
+    colours: np.ndarray | None = None
+    """:func:`centrosome.cpmorphology.color_labels` of ``labels``, once a family needs it."""
+
+
+def _objects(labels: np.ndarray, shared: dict) -> _Objects:
+    """The renumbered objects of a label image, made once per image of a field and kept in ``shared``."""
+    key = ("objects", id(labels))
+    if key not in shared or shared[key].given is not labels:
+        shared[key] = _Objects(labels, relabel_sequential(labels)[0])
     return shared[key]
 
 
-def _area_shape(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    columns = size_shape(labels, _colours(labels, shared))
+def _colours(objects: _Objects) -> np.ndarray:
+    """The objects coloured so that touching ones differ, found once per label image of a field."""
+    if objects.colours is None:
+        objects.colours = color_labels(objects.labels)
+    return objects.colours
+
+
+def _area_shape(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
+    columns = size_shape(labels, _colours(objects))
     for part in ("zernike", "feret"):
         columns |= _measure(part)(labels, _any(stains))
     # An object of one or two pixels has no perimeter: its form factor is undefined. NaN, as the
@@ -97,7 +116,8 @@ def _area_shape(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict
     return {f"AreaShape_{name}": value for name, value in columns.items()}
 
 
-def _intensity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+def _intensity(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
     return {
         f"{name}_{stain}": value
         for stain, image in stains.items()
@@ -105,7 +125,8 @@ def _intensity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict)
     }
 
 
-def _texture(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+def _texture(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
     columns = {}
     for stain, image in stains.items():
         values = _measure("texture")(labels, image, scale=TEXTURE_SCALE, gray_levels=GRAY_LEVELS)
@@ -115,8 +136,9 @@ def _texture(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -
     return columns
 
 
-def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    rings = object_rings(labels, _colours(labels, shared))
+def _radial_distribution(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
+    rings = object_rings(labels, _colours(objects))
     columns = {}
     for stain, image in stains.items():
         for name, value in radial_distribution(rings, image).items():
@@ -125,7 +147,8 @@ def _radial_distribution(labels: np.ndarray, stains: Stains, scales: Scales, sha
     return columns
 
 
-def _granularity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+def _granularity(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
     columns, weights = {}, None
     for stain, image in stains.items():
         key = ("granular_spectrum", stain)
@@ -139,7 +162,8 @@ def _granularity(labels: np.ndarray, stains: Stains, scales: Scales, shared: dic
     return columns
 
 
-def _correlation(labels: np.ndarray, stains: Stains, scales: Scales, shared: dict) -> Columns:
+def _correlation(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
+    labels = objects.labels
     columns = {}
     for first, second in combinations(stains, 2):
         pair = (stains[first], stains[second], labels)
@@ -238,8 +262,10 @@ def family_features(
         Stain name to its :func:`costes_scale`.
     shared : dict, optional
         What the stains' images alone decide (each stain's granular
-        spectrum, each pair's Costes thresholds), kept here by the first call that needs it and read by the
-        next: pass one dict for the object types of a field, a new one for
+        spectrum, each pair's Costes thresholds) and what a label image
+        alone decides (its objects renumbered without gaps, their colouring),
+        kept here by the first call that needs it and read by the next: pass
+        one dict for the families and object types of a field, a new one for
         the next field. Without it, nothing is kept.
 
     Returns
@@ -249,11 +275,12 @@ def family_features(
         feature undefined for an object (the correlation of a flat object,
         say) is NaN there, as in CellProfiler.
     """
-    contiguous = relabel_sequential(labels)[0]
-    if not contiguous.any():
+    shared = {} if shared is None else shared
+    objects = _objects(labels, shared)
+    if not objects.labels.any():
         return dict.fromkeys(family_columns(family, tuple(stains)), np.empty(0))
     with warnings.catch_warnings():
         # cp_measure warns for every undefined value; the NaN says it in the table.
         warnings.simplefilter("ignore", RuntimeWarning)
-        columns = FAMILIES[family](contiguous, stains, scales, {} if shared is None else shared)
+        columns = FAMILIES[family](objects, stains, scales, shared)
     return {name: np.asarray(value, dtype=np.float64) for name, value in columns.items()}
