@@ -124,11 +124,6 @@ def object_rings(labels: np.ndarray, colours: np.ndarray | None = None) -> Objec
     return ObjectRings(count, inside, objects, rings, wedges)
 
 
-def _table(index: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Sums of ``values`` by the flat ``index`` into a (rows, cols) table."""
-    return np.bincount(index, weights=values, minlength=shape[0] * shape[1]).reshape(shape)
-
-
 def radial_distribution(rings: ObjectRings, image: np.ndarray) -> dict[str, np.ndarray]:
     """``FracAtD``, ``MeanFrac`` and ``RadialCV`` of each ring of every object, for one stain.
 
@@ -147,25 +142,34 @@ def radial_distribution(rings: ObjectRings, image: np.ndarray) -> dict[str, np.n
         NaN where the object's intensity is 0.
     """
     values = image[rings.inside]
-    ones = np.ones(values.size)
-    shape = (rings.count, RINGS + 1)
-    by_ring = rings.objects * (RINGS + 1) + rings.rings
-    intensity, pixels = _table(by_ring, values, shape), _table(by_ring, ones, shape)
+    count = rings.count
+    cells = rings.objects * (RINGS + 1) + rings.rings  # each pixel's object and ring, then its wedge
+    intensity = np.bincount(cells, weights=values, minlength=count * (RINGS + 1)).reshape(count, -1)
+    pixels = np.bincount(cells, minlength=count * (RINGS + 1)).reshape(count, -1)
+    wedge_cells = cells * WEDGES + rings.wedges
+    wedge_sums = np.bincount(wedge_cells, weights=values, minlength=count * (RINGS + 1) * WEDGES)
+    wedge_pixels = np.bincount(wedge_cells, minlength=count * (RINGS + 1) * WEDGES)
+    wedge_sums, wedge_pixels = (
+        table.reshape(count, RINGS + 1, WEDGES) for table in (wedge_sums, wedge_pixels)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = intensity / intensity.sum(axis=1, keepdims=True)
         mean_fraction = fraction / (pixels / pixels.sum(axis=1, keepdims=True) + np.finfo(float).eps)
         columns = {}
         for ring in range(RINGS):
-            here = rings.rings == ring
-            by_wedge = rings.objects[here] * WEDGES + rings.wedges[here]
-            wedge_shape = (rings.count, WEDGES)
-            wedge_pixels = _table(by_wedge, ones[here], wedge_shape)
-            empty = wedge_pixels == 0
-            means = np.ma.MaskedArray(_table(by_wedge, values[here], wedge_shape) / wedge_pixels, empty)
-            cv = np.ma.std(means, axis=1) / np.ma.mean(means, axis=1)
-            cv[(~empty).sum(axis=1) == 0] = 0
+            # The coefficient of variation of the mean intensities of the ring's wedges that hold
+            # pixels (a standard deviation over n), 0 for a ring without any: CellProfiler's masked
+            # arrays, step for step.
+            held = wedge_pixels[:, ring] > 0
+            wedges = held.sum(axis=1)
+            means = np.where(held, wedge_sums[:, ring] / wedge_pixels[:, ring], 0.0)
+            mean = means.sum(axis=1) / wedges
+            apart = np.where(held, means - mean[:, np.newaxis], 0.0)
+            spread = np.sqrt((apart * apart).sum(axis=1) / wedges)
+            # As CellProfiler's masked arrays divide: by a mean of 0 the spread stays as it is.
+            cv = np.where(wedges > 0, np.divide(spread, mean, out=spread.copy(), where=mean != 0), 0.0)
             name = f"{ring + 1}of{RINGS}"
             columns[f"RadialDistribution_FracAtD_{name}"] = fraction[:, ring]
             columns[f"RadialDistribution_MeanFrac_{name}"] = mean_fraction[:, ring]
-            columns[f"RadialDistribution_RadialCV_{name}"] = np.array(cv)
+            columns[f"RadialDistribution_RadialCV_{name}"] = cv
     return columns
