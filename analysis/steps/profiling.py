@@ -52,6 +52,7 @@ from analysis.steps.colocalization import (
 from analysis.steps.granularity import granular_spectrum, granularity, object_weights
 from analysis.steps.radial import object_rings, radial_distribution
 from analysis.steps.shape import size_shape
+from analysis.steps.zernike import zernike_moments
 
 TEXTURE_SCALE = 3
 """Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
@@ -106,9 +107,8 @@ def _colours(objects: _Objects) -> np.ndarray:
 
 def _area_shape(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
     labels = objects.labels
-    columns = size_shape(labels, _colours(objects))
-    for part in ("zernike", "feret"):
-        columns |= _measure(part)(labels, _any(stains))
+    columns = size_shape(labels, _colours(objects)) | zernike_moments(labels)
+    columns |= _measure("feret")(labels, _any(stains))
     # An object of one or two pixels has no perimeter: its form factor is undefined. NaN, as the
     # small set writes it, where CellProfiler writes infinity (a scaler fitted on single cells fails on it).
     perimeter = columns["Perimeter"]
