@@ -1,6 +1,6 @@
 """``measure`` against CellProfiler 4.2.8's measurement modules, side by side in one run.
 
-    python bench/bench_vs_cellprofiler.py CELLPROFILER_VENV [--work DIR]
+    python bench/bench_vs_cellprofiler.py CELLPROFILER_VENV [--work DIR] [--repeats 3]
 
 1. Writes the nuclei, cells and cytoplasm of the 12 BBBC008 fields as label
    images, with a LoadData table naming them beside the DNA and Actin images
@@ -11,7 +11,8 @@
    each module on each field, as CellProfiler records them.
 3. Runs ``python -m analysis measure --workers 1`` on the same 12 fields with
    the default features, timed whole (start-up, reading, segmentation,
-   propagation, features, Parquet, QC page).
+   propagation, features, Parquet, QC page), ``--repeats`` times (default
+   3; the median counts).
 4. Times each feature family of the package on the 12 fields, on the
    objects ``measure`` finds (one call per field and family after one
    warm-up call, the CPU seconds of this process), as ``bench_features.py``
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("venv", type=Path, nargs="?", help="CellProfiler's virtual environment")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of measure (default 3; the median counts)"
+    )
     args = parser.parse_args()
     if args.venv is None or not (args.venv / "bin" / "cellprofiler").is_file():
         print(
@@ -120,7 +125,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = (args.work or Path(scratch)).resolve()
         theirs, their_wall = cellprofiler_seconds(args.venv.resolve(), folder / "cellprofiler")
-        whole = measure_seconds(folder / "measure")
+        runs = [measure_seconds(folder / f"measure{run}") for run in range(args.repeats)]
+    whole = statistics.median(runs)
     ours = family_seconds()
     load_after = os.getloadavg()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
@@ -133,7 +139,8 @@ def main() -> None:
     total = sum(theirs.values())
     print(f"{'all measurement modules':<58}{total:>13.2f}{sum(ours.values()):>9.2f}")
     print(f"CellProfiler's whole run (LoadData, modules, export), wall: {their_wall:.1f} s")
-    print(f"measure --workers 1, whole run, wall: {whole:.1f} s")
+    listed = ", ".join(f"{seconds:.1f}" for seconds in runs)
+    print(f"measure --workers 1, whole run, wall: median {whole:.1f} s (runs: {listed})")
     print(f"CellProfiler's measurement modules / the whole measure run: {total / whole:.2f}x")
 
 
