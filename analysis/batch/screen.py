@@ -58,6 +58,9 @@ CONNECT_TIMEOUT_S = 10
 #: Seconds a local scheduler or worker may take to stop before it is killed: it holds
 #: no results (the client writes them) and stops within a second when well.
 STOP_TIMEOUT_S = 3
+#: dask's statistical profiler samples each worker's stack every 10 ms, for the dashboard:
+#: 5 % of a worker's time on a field. The workers started here run without it.
+NO_PROFILER = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
 def package_version() -> str:
@@ -347,6 +350,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
             settings = {
                 "distributed.scheduler.allowed-failures": 1,
                 "distributed.nanny.pre-spawn-environ": worker_environment(worker_threads(workers)),
+                "distributed.worker.profile.enabled": False,  # see NO_PROFILER
             }
             with _interrupts_held(), dask.config.set(settings):
                 cluster = opened.enter_context(
@@ -415,6 +419,7 @@ def local_scheduler(folder: str | os.PathLike, workers: int = 2) -> Iterator[tup
                 subprocess.Popen(
                     [dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"]
                     + ["--host", "127.0.0.1"],
+                    env=os.environ | NO_PROFILER,
                     **quiet,
                 )
             )
