@@ -11,13 +11,11 @@ imports leaves every cached page valid.
 
 from __future__ import annotations
 
-import functools
-import io
 import os
-import tokenize
 from pathlib import Path
 
 from analysis.io.registry import INSTALLED, MANIFEST, PROJECT_ROOT, USER_CACHE
+from analysis.io.sources import imported_modules, module_closure, module_file
 from analysis.models.stardist_model import PROJECT_MODEL
 from analysis.models.store import STORE_ENV
 from analysis.site.pages import Page
@@ -25,8 +23,6 @@ from analysis.site.render import render
 
 #: Where executed pages are kept between renders (``$ANALYSIS_RENDER_CACHE``).
 CACHE_ENV = "ANALYSIS_RENDER_CACHE"
-PACKAGE = "analysis"
-_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def render_cache(root: Path = PROJECT_ROOT) -> Path:
@@ -46,112 +42,6 @@ def render_cache(root: Path = PROJECT_ROOT) -> Path:
     lesson = root.resolve() == PROJECT_ROOT.resolve()
     default = USER_CACHE / "render" if INSTALLED and lesson else root / ".render-cache"
     return Path(os.environ.get(CACHE_ENV) or default)
-
-
-def _module_file(name: str) -> Path | None:
-    """The source file of a module of this package (its ``__init__.py`` for a sub-package)."""
-    parts = name.split(".")[1:]
-    base = _PACKAGE_DIR.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def imported_modules(source: str, module: str = "") -> set[str]:
-    """Modules of this package that a piece of code imports, at any depth of it.
-
-    The code is read token by token (:mod:`tokenize`), not parsed into a
-    syntax tree: CPython 3.11's ``ast`` keeps a depth counter shared by all
-    threads, and the renderer computes these while its kernels' threads run.
-
-    Parameters
-    ----------
-    source : str
-        Python code (a module, or a page's cells joined).
-    module : str
-        The code's own module name, to resolve relative imports (``""``
-        for a page).
-
-    Returns
-    -------
-    set of str
-        Dotted names; ``from analysis.io import images`` gives
-        ``analysis.io`` and ``analysis.io.images``.
-    """
-    found = set()
-    for words in _statements(source):
-        if words[0] == "import":
-            found |= {name.split(" as ")[0] for name in _names(words[1:])}
-        elif words[0] == "from" and "import" in words:
-            at = words.index("import")
-            base = "".join(words[1:at])
-            level = len(base) - len(base.lstrip("."))
-            if level:
-                package = module.rsplit(".", level)[0] if module else ""
-                base = f"{package}.{base[level:]}".strip(".")
-            found.add(base)
-            found |= {f"{base}.{name.split(' as ')[0]}" for name in _names(words[at + 1 :])}
-    return {name for name in found if name.split(".")[0] == PACKAGE and _module_file(name)}
-
-
-def _statements(source: str) -> list[list[str]]:
-    """The logical lines of some code that import, each as its tokens' strings."""
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
-    statements, words = [], []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type in skip:
-                continue
-            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or token.string == ";":
-                if words and words[0] in ("import", "from"):
-                    statements.append(words)
-                words = []
-            elif token.string == ":" and words and words[0] in ("else", "try", "finally"):
-                words = []  # ``try: import x`` on one line
-            else:
-                words.append(token.string)
-    except (tokenize.TokenError, SyntaxError):  # the page's kernel reports the code's own error
-        pass
-    return statements
-
-
-def _names(words: list[str]) -> list[str]:
-    """``a.b as c, d`` (tokens, parentheses allowed) as ``["a.b as c", "d"]``."""
-    text = "".join(f" {word} " if word == "as" else word for word in words if word not in "()")
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def _with_parents(name: str) -> set[str]:
-    parts = name.split(".")
-    return {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
-
-
-@functools.cache
-def module_closure(name: str) -> frozenset[str]:
-    """A module of this package and every one of its modules it imports, directly or not.
-
-    Parameters
-    ----------
-    name : str
-        Dotted name, e.g. ``"analysis.steps.cells"``.
-
-    Returns
-    -------
-    frozenset of str
-        Including the packages on each module's path (their
-        ``__init__.py`` runs on import).
-    """
-    seen: set[str] = set()
-    todo = [name]
-    while todo:
-        current = todo.pop()
-        for module in _with_parents(current) - seen:
-            seen.add(module)
-            path = _module_file(module)
-            if path is not None:
-                todo.extend(imported_modules(path.read_text(), module) - seen)
-    return frozenset(module for module in seen if _module_file(module))
 
 
 def page_dependencies(page: Page) -> list[Path]:
@@ -174,7 +64,7 @@ def page_dependencies(page: Page) -> list[Path]:
     for name in imported_modules(_python_lines(code)):
         modules |= module_closure(name)
     files = [PROJECT_ROOT / "requirements.lock"]
-    files += sorted(_module_file(name) for name in modules)
+    files += sorted(module_file(name) for name in modules)
     if "analysis.io.registry" in modules:
         files.append(MANIFEST)
     if "analysis.models.stardist_model" in modules:

@@ -80,7 +80,7 @@ def main() -> None:
                 tables = per_field.measure_field(images, settings, model).tables
                 whole.append(time.perf_counter() - start)
                 start = time.perf_counter()
-                screen.write_parts(Path(folder), images, tables, "key")
+                screen.write_parts(Path(folder), images, tables, {"bench": "key"})
                 written.append(time.perf_counter() - start)
     medians = {name: statistics.median(seconds) for name, seconds in steps.items()}
     total = sum(medians.values())

@@ -4,7 +4,7 @@ import graphlib
 from pathlib import Path
 
 import analysis
-from analysis.lesson import imported_modules
+from analysis.io.sources import imported_modules
 
 PACKAGE = Path(analysis.__file__).parent
 

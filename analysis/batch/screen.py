@@ -9,8 +9,10 @@ client writes each finished field's four tables as Parquet parts,
 ``OUT/<table>/<field>.parquet``, each under a temporary name first, the
 ``Image`` part last: a field counts as done when its ``Image`` part exists
 and carries the field's key (input files' SHA-256, settings, model weights,
-package version), so an interrupted run leaves only complete fields and a
-rerun computes only the rest. ``pandas.read_parquet(OUT / "Nuclei")`` reads
+the source of every module of this package that computes it, the versions
+of the libraries that do), so an interrupted run leaves only complete fields
+and a rerun computes only the rest: after an edit of that code, every field
+again. ``pandas.read_parquet(OUT / "Nuclei")`` reads
 a whole table.
 
 A field that fails is retried once, then listed in ``OUT/failures.csv``
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
@@ -41,16 +44,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from analysis.batch import per_field
 from analysis.batch.per_field import OBJECTS, FieldImages, Settings, measure_field
 from analysis.errors import AnalysisError, first_line
 from analysis.io.output import atomic_path, write_csv
 from analysis.io.pairing import ChannelPath
 from analysis.io.registry import sha256
+from analysis.io.sources import code_digest
 from analysis.methods import get_method
 
 #: The tables, ``Image`` last: its part marks a field as complete.
 TABLES = (*OBJECTS, "Image")
 KEY = b"analysis.field_key"
+"""The ``Image`` part's metadata entry holding its field's :func:`field_key_parts`."""
 SUCCESS = "_SUCCESS"
 #: Seconds to wait for a scheduler given by address, unless dask's configuration
 #: sets ``analysis.connect-timeout`` (e.g. ``DASK_ANALYSIS__CONNECT_TIMEOUT=30s``).
@@ -63,19 +69,21 @@ STOP_TIMEOUT_S = 3
 NO_PROFILER = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
-def package_version() -> str:
-    """The installed package's version.
-
-    Returns
-    -------
-    str
-        ``"unknown"`` when the package is used from a checkout without
-        being installed.
-    """
-    try:
-        return version("bbbc008-lesson")
-    except PackageNotFoundError:
-        return "unknown"
+#: The libraries whose code computes a field's tables besides this package's: their versions
+#: are part of a field's key.
+LIBRARIES = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-image",
+    "opencv-python-headless",
+    "centrosome",
+    "cp-measure",
+    "numba",
+    "onnxruntime",
+    "stardist",
+    "tifffile",
+)
 
 
 def _identity(path: Path) -> str:
@@ -83,8 +91,15 @@ def _identity(path: Path) -> str:
     return f"{sha256(path)}:{path.channel}" if isinstance(path, ChannelPath) else sha256(path)
 
 
-def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> str:
-    """What a field's results depend on, as one SHA-256.
+def _version(library: str) -> str:
+    try:
+        return version(library)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def field_key_parts(images: FieldImages, settings: Settings, weights_sha256: str) -> dict[str, str]:
+    """What a field's results depend on, part by part, each as a SHA-256.
 
     Parameters
     ----------
@@ -95,21 +110,40 @@ def field_key(images: FieldImages, settings: Settings, weights_sha256: str) -> s
 
     Returns
     -------
-    str
-        64 hex digits over the image number and metadata, each stain's name
-        and file SHA-256, the settings, the weights and the package version.
+    dict
+        ``images`` (the image number and metadata, each stain's name and
+        file SHA-256), ``settings``, ``model`` (the weights), ``code`` (the
+        source of :mod:`analysis.batch.per_field` and every module of this
+        package it imports: :func:`analysis.io.sources.code_digest`) and
+        ``libraries`` (the versions of :data:`LIBRARIES`).
     """
-    record = {
-        "image_number": images.image_number,
-        "plate": images.plate,
-        "well": images.well,
-        "site": images.site,
-        "stains": {name: _identity(path) for name, path in images.stains.items()},
+    records = {
+        "images": [images.image_number, images.plate, images.well, images.site]
+        + [[name, _identity(path)] for name, path in images.stains.items()],
         "settings": asdict(settings),
-        "weights": weights_sha256,
-        "version": package_version(),
+        "model": weights_sha256,
+        "code": code_digest(per_field.__name__),
+        "libraries": {library: _version(library) for library in LIBRARIES},
     }
-    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    return {
+        name: hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+        for name, record in records.items()
+    }
+
+
+def field_key(parts: Mapping[str, str]) -> str:
+    """One SHA-256 of a field's :func:`field_key_parts`.
+
+    Parameters
+    ----------
+    parts : mapping
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    return hashlib.sha256(json.dumps(dict(parts), sort_keys=True).encode()).hexdigest()
 
 
 def part_path(out: Path, table: str, images: FieldImages) -> Path:
@@ -128,8 +162,8 @@ def part_path(out: Path, table: str, images: FieldImages) -> Path:
     return out / table / f"{images.name}.parquet"
 
 
-def stored_key(out: Path, images: FieldImages) -> str | None:
-    """The key a field's complete parts were written with, or None.
+def stored_key_parts(out: Path, images: FieldImages) -> dict[str, str] | None:
+    """The key parts a field's complete parts were written with, or None.
 
     Parameters
     ----------
@@ -138,15 +172,44 @@ def stored_key(out: Path, images: FieldImages) -> str | None:
 
     Returns
     -------
-    str or None
+    dict or None
+        :func:`field_key_parts` as written; None where a part is missing or
+        carries no key.
     """
     if not all(part_path(out, table, images).is_file() for table in TABLES):
         return None
     metadata = pq.read_schema(part_path(out, "Image", images)).metadata or {}
-    return metadata.get(KEY, b"").decode() or None
+    try:
+        return json.loads(metadata[KEY])
+    except (KeyError, ValueError):
+        return None
 
 
-def write_parts(out: Path, images: FieldImages, tables: dict[str, pd.DataFrame], key: str) -> None:
+def why_computed(stored: Mapping[str, str] | None, parts: Mapping[str, str]) -> str | None:
+    """Why a field is computed again, or None when its stored parts are its results.
+
+    Parameters
+    ----------
+    stored : mapping or None
+        :func:`stored_key_parts`.
+    parts : mapping
+        :func:`field_key_parts` of this run.
+
+    Returns
+    -------
+    str or None
+        ``"new"`` (no complete parts), else the parts of the key that
+        changed (``"code changed"``, ``"settings, model changed"``).
+    """
+    if stored is None:
+        return "new"
+    changed = [name for name in parts if stored.get(name) != parts[name]]
+    return f"{', '.join(changed)} changed" if changed else None
+
+
+def write_parts(
+    out: Path, images: FieldImages, tables: dict[str, pd.DataFrame], parts: Mapping[str, str]
+) -> None:
     """Write a field's tables, each atomically, the keyed ``Image`` part last.
 
     Parameters
@@ -155,13 +218,14 @@ def write_parts(out: Path, images: FieldImages, tables: dict[str, pd.DataFrame],
     images : FieldImages
     tables : dict
         As :func:`analysis.batch.per_field.measure_field` returns them.
-    key : str
-        :func:`field_key`.
+    parts : mapping
+        :func:`field_key_parts`, kept in the ``Image`` part's metadata.
     """
     for table in TABLES:
         arrow = pa.Table.from_pandas(tables[table], preserve_index=False)
         if table == "Image":
-            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), KEY: key.encode()})
+            key = json.dumps(dict(parts), sort_keys=True).encode()
+            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), KEY: key})
         with atomic_path(part_path(out, table, images)) as tmp:
             pq.write_table(arrow, tmp)
 
@@ -476,7 +540,9 @@ def run_screen(
     dict
         ``fields``, ``computed``, ``reused``, ``failed`` (counts),
         ``objects`` (per table, over the whole screen), ``seconds``,
-        ``fields_per_second`` (computed fields) and ``failures`` (DataFrame).
+        ``fields_per_second`` (computed fields), ``failures`` (DataFrame)
+        and ``why_computed`` (a Counter of :func:`why_computed`'s reasons, and
+        ``"forced"``, over the fields computed or tried).
 
     Raises
     ------
@@ -490,8 +556,13 @@ def run_screen(
         from analysis.models.stardist_model import locate_model
 
         weights = locate_model(model_spec)[2]  # a missing or altered model fails here, before any task
-    keys = {images.name: field_key(images, settings, weights) for images in fields}
-    todo = [images for images in fields if force or stored_key(out, images) != keys[images.name]]
+    parts = {images.name: field_key_parts(images, settings, weights) for images in fields}
+    reasons = {
+        images.name: why_computed(stored_key_parts(out, images), parts[images.name]) for images in fields
+    }
+    if force:
+        reasons = {name: reason or "forced" for name, reason in reasons.items()}
+    todo = [images for images in fields if reasons[images.name]]
     (out / SUCCESS).unlink(missing_ok=True)
     names = {images.name for images in fields}
     for table in TABLES:  # parts of fields that are not in this screen would mix into its tables
@@ -514,7 +585,9 @@ def run_screen(
             for future in tqdm(
                 as_completed(futures), total=len(futures), desc="measure", unit="field", disable=None
             ):
-                images = futures[future]
+                # Let go of each field's future once it is read: while the client holds a future,
+                # its worker keeps the field's tables in memory, and a screen's would pile up.
+                images = futures.pop(future)
                 try:
                     tables = future.result()
                 except Exception as error:  # the field's own problem, after its retry
@@ -529,14 +602,14 @@ def run_screen(
                     for table in TABLES:
                         part_path(out, table, images).unlink(missing_ok=True)
                     continue
-                write_parts(out, images, tables, keys[images.name])
+                write_parts(out, images, tables, parts[images.name])
                 status[images.name] = "computed"
     manifest = pd.DataFrame(
         [
             {
                 "field": images.name,
                 "image_number": images.image_number,
-                "key": keys[images.name],
+                "key": field_key(parts[images.name]),
                 "status": status[images.name],
             }
             for images in fields
@@ -565,4 +638,5 @@ def run_screen(
         "seconds": seconds,
         "fields_per_second": computed / seconds if seconds else 0.0,
         "failures": failed,
+        "why_computed": Counter(reasons[images.name] for images in todo),
     }

@@ -12,6 +12,7 @@ from analysis.cli.options import (
     add_diameter_option,
     add_features_option,
     add_image_options,
+    check_diameter,
     image_pairs,
     positive,
     whole,
@@ -139,6 +140,10 @@ def run(args: argparse.Namespace) -> None:
     )
     further = further_stains(args.stain)
     check_stains(settings, list(further))
+    if get_method(settings.method).needs_model:
+        from analysis.models.stardist_model import locate_model
+
+        check_diameter(args, locate_model(args.model)[0])
     if further and not args.images:
         raise AnalysisError("--stain", "further stains apply to a folder given with --images")
     files = {
@@ -149,10 +154,11 @@ def run(args: argparse.Namespace) -> None:
     write_qc_page(args.out, result["failures"], fields, settings.nuclei_stain, args.qc_feature)
     objects = ", ".join(f"{count:,} {table.lower()}" for table, count in result["objects"].items())
     screen_size = f"{result['fields']} field{'' if result['fields'] == 1 else 's'}"
+    why = ", ".join(f"{count} {reason}" for reason, count in sorted(result["why_computed"].items()))
     summary = (
         f"{screen_size} ({result['computed']} computed, {result['reused']} reused, "
         f"{result['failed']} failed): {objects}; {result['seconds']:.1f} s, "
-        f"{result['fields_per_second']:.2f} fields/s"
+        f"{result['fields_per_second']:.2f} fields/s" + (f"; computed: {why}" if why else "")
     )
     if result["failed"]:
         raise AnalysisError(args.out / "failures.csv", f"{result['failed']} of {summary}")

@@ -8,7 +8,7 @@ that folder, and :func:`analysis.models.predict.predict_labels` keeps each
 prediction there under a key of everything it depends on: the image's
 pixels, the weights' SHA-256, the network's runtime (ONNX Runtime or
 TensorFlow), the scale, the tiling, the thresholds, and the source of the
-modules that predict. A stored prediction is thus returned only for the
+modules that predict (:mod:`analysis.io.sources`). A stored prediction is thus returned only for the
 same input to the same code; an unreadable entry is predicted again.
 """
 
@@ -21,28 +21,28 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.io import sources
 from analysis.io.output import atomic_path
 
 #: Environment variable naming the store's folder; unset, nothing is stored.
 STORE_ENV = "ANALYSIS_PREDICTION_STORE"
-#: This package's modules whose code a prediction depends on.
-PREDICTING_MODULES = ("predict.py", "onnx_stardist.py", "stardist_model.py")
 
 
 @functools.cache
 def code_digest() -> str:
-    """SHA-256 over the source of the modules that turn an image into labels.
+    """SHA-256 over StarDist's version and the source of this package's code that predicts.
 
     Returns
     -------
     str
+        :func:`analysis.io.sources.code_digest` of :mod:`analysis.models.predict`
+        (and so of every module of this package it imports), with StarDist's version.
     """
     import stardist
 
-    digest = hashlib.sha256(stardist.__version__.encode())
-    for module in PREDICTING_MODULES:
-        digest.update(Path(__file__).with_name(module).read_bytes())
-    return digest.hexdigest()
+    return hashlib.sha256(
+        f"{stardist.__version__}:{sources.code_digest(__package__ + '.predict')}".encode()
+    ).hexdigest()
 
 
 def prediction_key(model_digest: str, runtime: str, inputs: tuple) -> str:

@@ -19,8 +19,10 @@ for all objects of a label image together, with regionprops' definitions:
   cp_measure's, which already computes them for all objects at once.
 
 Only the filled area still visits objects one by one, and only those whose
-Euler number, against their count of parts, says they have a hole. The columns, their order and their
-values are cp_measure's (tested on real fields to 1e-9).
+Euler number, against their count of parts, says they have a hole. The
+columns, their order and their values are cp_measure's (tested on awkward
+objects; on the 12 BBBC008 fields every column is equal but the mean radius,
+within 2e-14 of it).
 """
 
 from __future__ import annotations
