@@ -492,3 +492,12 @@ def test_every_option_says_what_it_does():
     for name, command in commands.choices.items():
         for action in command._actions:
             assert action.help, f"{name} {'/'.join(action.option_strings)} has no help"
+
+
+@pytest.mark.parametrize("command", ["summary", "count", "validate", "measure"])
+def test_the_pattern_help_says_what_the_readme_says(command):
+    # Which named groups --pattern needs: the help and the README say the same.
+    help_text = " ".join(run_here(command, "--help").stdout.split())
+    readme = " ".join((registry.PROJECT_ROOT / "README.md").read_text().split())
+    assert "well (required), channel, field and plate (optional" in help_text
+    assert "(`well` required; `channel`, `field` and `plate` optional" in readme

@@ -159,10 +159,14 @@ def test_a_diameter_must_be_positive(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_diameter_needs_a_model_with_a_reference(tmp_path):
+@pytest.mark.parametrize(
+    ("command", "output"), [("count", "counts.csv"), ("validate", "v.csv"), ("measure", "screen")]
+)
+def test_a_diameter_needs_a_model_with_a_reference(tmp_path, command, output):
+    # The three commands that take a model refuse alike, before any field.
     folder = tmp_path / "model"
     project_model_copy(folder)
     (folder / scale.SCALE_FILE).unlink()
-    out = tmp_path / "counts.csv"
-    result = run_here("count", "--model", folder, "--nucleus-diameter", "12", "--out", out)
+    out = tmp_path / output
+    result = run_here(command, "--model", folder, "--nucleus-diameter", "12", "--out", out)
     assert_clean_failure(result, str(folder), out)

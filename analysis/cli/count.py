@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> None:
     objects_out = check_outputs(args, "_objects")
     pairs = image_pairs(args)
     model = load_model(args.model) if needs_model(args.method) else None
-    check_diameter(args, model)
+    check_diameter(args, model.folder if model else None)
     counts, objects, labels = count_nuclei(pairs, args.method, model, args.nucleus_diameter, args.features)
     if args.figures:
         from analysis.plots.run_figures import write_count_figures

@@ -27,8 +27,9 @@ def add_image_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--pattern",
         default=NAMING_DEFAULTS["pattern"],
-        help="regular expression with named groups channel, well and optionally "
-        "field and plate, matched against each file name (default: BBBC008's)",
+        help="regular expression matched against each file name, with named groups: well "
+        "(required), channel, field and plate (optional; without channel each file is a "
+        "whole field holding its channels) (default: BBBC008's)",
     )
     for role in ("nuclei", "actin"):
         default = NAMING_DEFAULTS[f"{role}_channel"]
@@ -147,17 +148,22 @@ def add_features_option(command: argparse.ArgumentParser, default: tuple[str, ..
     )
 
 
-def check_diameter(args: argparse.Namespace, model) -> None:
+def check_diameter(args: argparse.Namespace, model_folder: Path | None) -> None:
     """Refuse ``--nucleus-diameter`` for a model without a reference diameter.
+
+    ``count``, ``validate`` and ``measure`` refuse it alike, before any field.
 
     Parameters
     ----------
     args : argparse.Namespace
-    model : LoadedModel or None
+    model_folder : Path or None
+        The folder of the model the method uses; None for a method without one.
     """
-    if args.nucleus_diameter and model is not None and model.nucleus_diameter is None:
+    from analysis.steps.scale import read_scale
+
+    if args.nucleus_diameter and model_folder is not None and read_scale(model_folder) is None:
         raise AnalysisError(
-            model.folder,
+            model_folder,
             "records no reference nucleus diameter (scale.json), so --nucleus-diameter cannot apply",
         )
 

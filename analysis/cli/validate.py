@@ -91,13 +91,13 @@ def run(args: argparse.Namespace) -> None:
                 "--objects", "cells are grown from stardist-li nuclei; --channel and --methods do not apply"
             )
         model = load_model(args.model)
-        check_diameter(args, model)
+        check_diameter(args, model.folder)
         if args.truth:
             truth = matching_files(args.truth, pairs, "actin", args.actin_channel, args.pattern)
         table = validate_cells(pairs, model, truth=truth, diameter=args.nucleus_diameter)
     else:
         model = load_model(args.model) if needs_model(args.methods) else None
-        check_diameter(args, model)
+        check_diameter(args, model.folder if model else None)
         table = validate_segmentation(
             pairs, args.methods, model, channel=args.channel, truth=truth, diameter=args.nucleus_diameter
         )
