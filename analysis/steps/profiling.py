@@ -52,12 +52,8 @@ from analysis.steps.colocalization import (
 from analysis.steps.granularity import granular_spectrum, granularity, object_weights
 from analysis.steps.radial import object_rings, radial_distribution
 from analysis.steps.shape import size_shape
+from analysis.steps.texture import haralick, quantised
 from analysis.steps.zernike import zernike_moments
-
-TEXTURE_SCALE = 3
-"""Distance in pixels between the two pixels of Haralick's co-occurrences (CellProfiler's default)."""
-GRAY_LEVELS = 256
-"""Grey levels the image is quantised to for texture (CellProfiler's default)."""
 
 Columns = dict[str, np.ndarray]
 Stains = Mapping[str, np.ndarray]
@@ -68,15 +64,14 @@ Scales = Mapping[str, int]
 def _functions() -> dict[str, Callable]:
     """cp_measure's numba functions for the families it computes here, imported on first use.
 
-    Only these three modules are imported (not ``cp_measure.bulk``, whose other
+    Only these two modules are imported (not ``cp_measure.bulk``, whose other
     families would bring scipy.stats along: a third of a second per process).
     """
     from cp_measure.core.numba._feret import get_feret
     from cp_measure.core.numba.measureobjectintensity import get_intensity
-    from cp_measure.core.numba.measuretexture import get_texture
 
     # CellProfiler's percentile rule for the quartiles (cp_measure's legacy).
-    return {"intensity": partial(get_intensity, legacy=True), "texture": get_texture, "feret": get_feret}
+    return {"intensity": partial(get_intensity, legacy=True), "feret": get_feret}
 
 
 def _measure(name: str) -> Callable:
@@ -130,11 +125,12 @@ def _intensity(objects: _Objects, stains: Stains, scales: Scales, shared: dict) 
 
 
 def _texture(objects: _Objects, stains: Stains, scales: Scales, shared: dict) -> Columns:
-    labels = objects.labels
     columns = {}
     for stain, image in stains.items():
-        values = _measure("texture")(labels, image, scale=TEXTURE_SCALE, gray_levels=GRAY_LEVELS)
-        for name, value in values.items():
+        key = ("quantised", stain)
+        if key not in shared:
+            shared[key] = quantised(image)
+        for name, value in haralick(objects.labels, shared[key]).items():
             feature, _, geometry = name.partition("_")  # "Contrast", "3_00_256"
             columns[f"Texture_{feature}_{stain}_{geometry}"] = value
     return columns
