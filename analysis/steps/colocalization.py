@@ -34,9 +34,17 @@ _NEAR_ZERO = 1e-6
 CellProfiler does: so close to 0 its rounding could give the other sign."""
 
 
-def _per_object(objects: np.ndarray, values: np.ndarray, where: np.ndarray, count: int) -> np.ndarray:
-    """The sum of ``values`` over each object 1..count, of the pixels ``where`` is true."""
+def _per_object(objects: np.ndarray, values: np.ndarray, where: np.ndarray | None, count: int) -> np.ndarray:
+    """The sum of ``values`` over each object 1..count, of the pixels ``where`` is true (all: None)."""
+    if where is None:
+        return np.bincount(objects, weights=values, minlength=count + 1)[1:]
     return np.bincount(objects[where], weights=values[where], minlength=count + 1)[1:]
+
+
+def _bright(values: np.ndarray, objects: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels at or above :data:`MANDERS_SHARE` of their object's brightest, and each object's brightest."""
+    brightest = np.asarray(ndi.maximum(values, objects, np.arange(1, count + 1)), dtype=float)
+    return values >= MANDERS_SHARE * brightest[objects - 1], brightest
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -72,51 +80,42 @@ def object_correlations(first: np.ndarray, second: np.ndarray, labels: np.ndarra
     """
     count = int(labels.max())
     inside = labels > 0
-    objects, one, two = labels[inside] - 1, first[inside], second[inside]
-
-    def total(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-        if where is None:
-            return np.bincount(objects, weights=values, minlength=count)
-        return np.bincount(objects[where], weights=values[where], minlength=count)
-
-    pixels = np.bincount(objects, minlength=count)
-    top_one, top_two = _maxima(one, objects, count), _maxima(two, objects, count)
+    objects, one, two = labels[inside], first[inside], second[inside]
+    index = np.arange(1, count + 1)
+    pixels = np.bincount(objects, minlength=count + 1)[1:]
+    bright_one, top_one = _bright(one, objects, count)
+    bright_two, top_two = _bright(two, objects, count)
     # A stain flat over an object lies exactly on its mean (a sum of n equal values over n may not).
-    flat_one = (top_one == -_maxima(-one, objects, count))[objects]
-    flat_two = (top_two == -_maxima(-two, objects, count))[objects]
-    apart_one = np.where(flat_one, 0.0, one - (total(one) / pixels)[objects])
-    apart_two = np.where(flat_two, 0.0, two - (total(two) / pixels)[objects])
+    flat_one = (top_one == np.asarray(ndi.minimum(one, objects, index)))[objects - 1]
+    flat_two = (top_two == np.asarray(ndi.minimum(two, objects, index)))[objects - 1]
+    apart_one = np.where(flat_one, 0.0, one - (_per_object(objects, one, None, count) / pixels)[objects - 1])
+    apart_two = np.where(flat_two, 0.0, two - (_per_object(objects, two, None, count) / pixels)[objects - 1])
     with np.errstate(divide="ignore", invalid="ignore"):
         # numpy.corrcoef's and numpy.cov's steps: the covariances over n - 1, then r.
-        covariance = total(apart_one * apart_two) / (pixels - 1)
-        variance_one = total(apart_one * apart_one) / (pixels - 1)
-        variance_two = total(apart_two * apart_two) / (pixels - 1)
+        covariance = _per_object(objects, apart_one * apart_two, None, count) / (pixels - 1)
+        variance_one = _per_object(objects, apart_one * apart_one, None, count) / (pixels - 1)
+        variance_two = _per_object(objects, apart_two * apart_two, None, count) / (pixels - 1)
         pearson = np.clip(covariance / np.sqrt(variance_one) / np.sqrt(variance_two), -1, 1)
         slope = covariance / variance_one
-    bright_one = one >= (MANDERS_SHARE * top_one)[objects]
-    bright_two = two >= (MANDERS_SHARE * top_two)[objects]
     both = bright_one & bright_two
-    some = np.bincount(objects[both], minlength=count) > 0
-    squares_one, squares_two = total(one * one, both), total(two * two, both)
-    product = total(one * two, both)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        columns = {
-            "Correlation_Manders_1": total(one, both) / total(one, bright_one),
-            "Correlation_Manders_2": total(two, both) / total(two, bright_two),
-            "Correlation_Overlap": product / np.sqrt(squares_one * squares_two),
-            "Correlation_K_1": product / squares_one,
-            "Correlation_K_2": product / squares_two,
-        }
+    some = np.bincount(objects[both], minlength=count + 1)[1:] > 0
+    squares_one = _per_object(objects, one * one, both, count)
+    squares_two = _per_object(objects, two * two, both, count)
+    product = _per_object(objects, one * two, both, count)
+    columns = {
+        "Correlation_Manders_1": _ratio(
+            _per_object(objects, one, both, count), _per_object(objects, one, bright_one, count)
+        ),
+        "Correlation_Manders_2": _ratio(
+            _per_object(objects, two, both, count), _per_object(objects, two, bright_two, count)
+        ),
+        "Correlation_Overlap": _ratio(product, np.sqrt(squares_one * squares_two)),
+        "Correlation_K_1": _ratio(product, squares_one),
+        "Correlation_K_2": _ratio(product, squares_two),
+    }
     return {"Correlation_Pearson": pearson, "Correlation_Slope": slope} | {
         name: np.where(some, values, 0.0) for name, values in columns.items()
     }
-
-
-def _maxima(values: np.ndarray, objects: np.ndarray, count: int) -> np.ndarray:
-    """The largest of ``values`` in each object 0..count-1."""
-    largest = np.full(count, -np.inf)
-    np.maximum.at(largest, objects, values)
-    return largest
 
 
 def rank_weighted_colocalization(
@@ -147,9 +146,7 @@ def rank_weighted_colocalization(
         return np.zeros(0), np.zeros(0)
     inside = labels > 0
     objects, one, two = labels[inside], first[inside], second[inside]
-    index = np.arange(1, count + 1)
-    bright_one = one >= MANDERS_SHARE * np.asarray(ndi.maximum(one, objects, index))[objects - 1]
-    bright_two = two >= MANDERS_SHARE * np.asarray(ndi.maximum(two, objects, index))[objects - 1]
+    bright_one, bright_two = _bright(one, objects, count)[0], _bright(two, objects, count)[0]
     both = bright_one & bright_two
     if not both.any():
         return np.zeros(count), np.zeros(count)
