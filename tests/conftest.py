@@ -37,7 +37,7 @@ from skimage.draw import disk
 from analysis.io import images, pairing, registry
 from analysis.models import onnx_stardist, stardist_model
 from analysis.models.store import STORE_ENV
-from analysis.site import kernels
+from analysis.site import threads
 
 _SESSION_DIR = tempfile.TemporaryDirectory(prefix="analysis-tests-")
 os.environ["BBBC008_CACHE"] = str(Path(_SESSION_DIR.name) / "data-cache")
@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     workers = config.getoption("numprocesses", None)  # pytest-xdist's -n, a number by now
     if isinstance(workers, int) and workers > 0:
-        os.environ.update(kernels.thread_shares(workers))  # as the renderer's kernels share them
+        os.environ.update(threads.thread_shares(workers))  # as the renderer's kernels share them
     if not hasattr(config, "workerinput"):  # the controlling process: its workers inherit the store
         os.environ[STORE_ENV] = str(Path(_SESSION_DIR.name) / "predictions")
 

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from mini_project import PAGE, make_project
 
-from analysis.site import kernels
+from analysis.site import kernels, threads
 from analysis.site.pages import Page, read_project, read_qmd
 
 
@@ -33,17 +33,17 @@ def test_kernels_side_by_side_share_the_cores_and_get_the_project_environment(tm
     seen = []
 
     def execute(notebook, qmd, input_errors=()):
-        seen.append({name: os.environ.get(name) for name in (*kernels.THREAD_VARIABLES, "PROJECT_STORE")})
+        seen.append({name: os.environ.get(name) for name in (*threads.THREAD_VARIABLES, "PROJECT_STORE")})
         return nbformat.v4.new_notebook()
 
     monkeypatch.setattr(kernels, "execute", execute)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    for name in kernels.THREAD_VARIABLES:
+    for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the caller's choice stays
     monkeypatch.delenv("PROJECT_STORE", raising=False)
     kernels.execute_pages(pages, project, force=True, cache=tmp_path / "cache", env={"PROJECT_STORE": "here"})
-    shares = {name: "2" for name in kernels.THREAD_VARIABLES} | {
+    shares = {name: "2" for name in threads.THREAD_VARIABLES} | {
         "MKL_NUM_THREADS": "3",
         "PROJECT_STORE": "here",
     }

@@ -17,7 +17,7 @@ from analysis import lesson
 from analysis.io import images, registry
 from analysis.models import predict, stardist_model
 from analysis.models.store import STORE_ENV
-from analysis.site import documents, kernels, pages
+from analysis.site import documents, kernels, pages, threads
 from analysis.site.notebook import split_options
 
 PROJECT = pages.read_project(registry.PROJECT_ROOT)
@@ -344,7 +344,7 @@ def learner_runs(lesson_site, tmp_path_factory) -> dict[str, tuple]:
         f"{stem}{documents.HANDOUT_SUFFIX}" for stem in EPISODES
     ]
     with pytest.MonkeyPatch.context() as patch:
-        for name in kernels.THREAD_VARIABLES:
+        for name in threads.THREAD_VARIABLES:
             patch.setenv(name, "1")
         store = lesson_site.parent / "cache" / "predictions"
         predicted = sorted(store.iterdir())

@@ -36,7 +36,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
@@ -49,9 +48,11 @@ from analysis.batch.per_field import OBJECTS, FieldImages, Settings, measure_fie
 from analysis.errors import AnalysisError, first_line
 from analysis.io.output import atomic_path, write_csv
 from analysis.io.pairing import ChannelPath
+from analysis.io.provenance import package_versions
 from analysis.io.registry import sha256
 from analysis.io.sources import code_digest
 from analysis.methods import get_method
+from analysis.site.threads import thread_share, thread_shares
 
 #: The tables, ``Image`` last: its part marks a field as complete.
 TABLES = (*OBJECTS, "Image")
@@ -91,13 +92,6 @@ def _identity(path: Path) -> str:
     return f"{sha256(path)}:{path.channel}" if isinstance(path, ChannelPath) else sha256(path)
 
 
-def _version(library: str) -> str:
-    try:
-        return version(library)
-    except PackageNotFoundError:
-        return "absent"
-
-
 def field_key_parts(images: FieldImages, settings: Settings, weights_sha256: str) -> dict[str, str]:
     """What a field's results depend on, part by part, each as a SHA-256.
 
@@ -123,7 +117,7 @@ def field_key_parts(images: FieldImages, settings: Settings, weights_sha256: str
         "settings": asdict(settings),
         "model": weights_sha256,
         "code": code_digest(per_field.__name__),
-        "libraries": {library: _version(library) for library in LIBRARIES},
+        "libraries": dict(package_versions(LIBRARIES).itertuples(index=False)),
     }
     return {
         name: hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
@@ -344,25 +338,8 @@ def _interrupts_held() -> Iterator[None]:
             signal.raise_signal(held[0])
 
 
-def worker_threads(workers: int | None) -> int:
-    """How many threads each worker of a local cluster computes on: its share of the cores.
-
-    Parameters
-    ----------
-    workers : int or None
-        Workers of the cluster (None: one per core).
-
-    Returns
-    -------
-    int
-        The cores over the workers, at least 1.
-    """
-    cores = os.cpu_count() or 1
-    return max(1, cores // (workers or cores))
-
-
-def worker_environment(threads: int) -> dict:
-    """The variables a local cluster's nanny sets for its workers: its thread share, no malloc trim.
+def worker_environment(workers: int) -> dict:
+    """The variables a local cluster's nanny sets for its workers: their share of the cores, no malloc trim.
 
     dask sets ``MALLOC_TRIM_THRESHOLD_`` for every worker it spawns, so that
     freed memory goes back to the system at once. Set at all, it also stops
@@ -370,12 +347,13 @@ def worker_environment(threads: int) -> dict:
     image-sized temporary array is mapped and zeroed afresh: a field takes
     1.6 times as long (``bench/RESULTS.md``). Without it glibc keeps freed
     blocks for reuse; a worker's memory stays flat over a screen. dask's
-    one-thread BLAS and OpenMP become ``threads``.
+    one-thread BLAS and OpenMP become each worker's share of the cores, as
+    the renderer's kernels share them (:func:`analysis.site.threads.thread_shares`).
 
     Parameters
     ----------
-    threads : int
-        :func:`worker_threads`.
+    workers : int
+        The cluster's workers.
 
     Returns
     -------
@@ -386,7 +364,7 @@ def worker_environment(threads: int) -> dict:
 
     environ = dask.config.get("distributed.nanny.pre-spawn-environ", {})
     environ = {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
-    return environ | dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"), threads)
+    return environ | thread_shares(workers)
 
 
 @contextlib.contextmanager
@@ -413,7 +391,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator:
             count = workers or os.cpu_count() or 1
             settings = {
                 "distributed.scheduler.allowed-failures": 1,
-                "distributed.nanny.pre-spawn-environ": worker_environment(worker_threads(workers)),
+                "distributed.nanny.pre-spawn-environ": worker_environment(count),
                 "distributed.worker.profile.enabled": False,  # see NO_PROFILER
             }
             with _interrupts_held(), dask.config.set(settings):
@@ -572,7 +550,7 @@ def run_screen(
     status = {images.name: "reused" for images in fields}
     failures = []
     if todo:
-        threads = 1 if scheduler else worker_threads(workers)
+        threads = 1 if scheduler else thread_share(workers or os.cpu_count() or 1)
         with _client(workers, scheduler) as client:
             futures = {
                 client.submit(

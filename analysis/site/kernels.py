@@ -29,16 +29,9 @@ from analysis.site import keyed
 from analysis.site.errors import SourceError
 from analysis.site.notebook import split_options
 from analysis.site.pages import Page, Project, fill_inline, with_inline_cells
+from analysis.site.threads import thread_shares
 
 CELL_TIMEOUT_S = 900
-#: Thread-pool sizes of OpenMP, BLAS and TensorFlow, set for each kernel.
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-)
 
 # nbclient's own log (kernel restarts, shutdown noise) stays off the terminal.
 _QUIET = logging.getLogger("analysis.site.kernels")
@@ -207,24 +200,6 @@ def _execute_page(page: Page, key: str, cache: Path, reuse: bool, input_errors: 
     page.notebook, page.inline = fill_inline(executed)
 
 
-def thread_shares(processes: int) -> dict[str, str]:
-    """Each of ``processes`` processes side by side gets its share of the cores' threads.
-
-    Parameters
-    ----------
-    processes : int
-        Processes that compute at the same time.
-
-    Returns
-    -------
-    dict
-        Each of :data:`THREAD_VARIABLES` not already set in the environment
-        (the caller's choice stays) to the cores over ``processes``, at least 1.
-    """
-    threads = str(max(1, (os.cpu_count() or 1) // processes))
-    return {name: threads for name in THREAD_VARIABLES if name not in os.environ}
-
-
 def execute_pages(
     pages: list[Page],
     project: Project,
@@ -237,7 +212,7 @@ def execute_pages(
     """Execute every page with code, several kernels at once.
 
     One kernel runs per core at most. Each kernel's OpenMP, BLAS and
-    TensorFlow thread pools (:data:`THREAD_VARIABLES`) get its share of the
+    TensorFlow thread pools (:data:`analysis.site.threads.THREAD_VARIABLES`) get its share of the
     cores, so kernels side by side do not compete for them; a variable
     already set in the environment is kept.
 

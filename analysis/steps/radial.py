@@ -110,9 +110,8 @@ def object_rings(labels: np.ndarray, colours: np.ndarray | None = None) -> Objec
     count = int(labels.max())
     to_edge = edge_distances(color_labels(labels) if colours is None else colours, outside_is_edge=False)
     centre_rows, centre_cols = cellprofiler_centres(to_edge, labels, count)
-    present = (
-        np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
-    )  # numbers without an object have no centre
+    # Only the numbers that hold an object have a centre to grow from.
+    present = np.bincount(labels.ravel(), minlength=count + 1)[1:] > 0
     from_centre = distances_from_seeds(labels, centre_rows[present], centre_cols[present])
     inside = np.isfinite(from_centre)
     objects = labels[inside] - 1
