@@ -151,13 +151,15 @@ def object_parts(labels: np.ndarray, colours: np.ndarray) -> np.ndarray:
     ndarray of int, shape (n,)
     """
     count = int(labels.max())
-    owners = []
+    parts = np.zeros(count + 1, np.intp)
     for colour in range(1, colours.max() + 1):
-        # Objects of one colour do not touch: each part found here lies in one object.
-        parts = ndi.label(colours == colour, _FILL)[0]
-        first = ndi.find_objects(parts)
-        owners += [labels[box][parts[box] == part][0] for part, box in enumerate(first, start=1)]
-    return np.bincount(np.asarray(owners, dtype=np.intp), minlength=count + 1)[1:]
+        # Objects of one colour do not touch: each part found here lies in one object, its owner.
+        mask = colours == colour
+        found, number = ndi.label(mask, _FILL)
+        owner = np.zeros(number + 1, np.intp)
+        owner[found[mask]] = labels[mask]
+        parts += np.bincount(owner[1:], minlength=count + 1)
+    return parts[1:]
 
 
 def _radii(labels: np.ndarray, colours: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
